@@ -1,0 +1,21 @@
+// Per-request facts carried in gRPC metadata: the namespace and the lease.
+#pragma once
+
+#include "core/errors.hpp"
+
+#include <grpcpp/server_context.h>
+#include <optional>
+#include <string>
+
+namespace gantry::services {
+
+inline constexpr std::string_view kNamespaceHeader = "containerd-namespace";
+inline constexpr std::string_view kLeaseHeader = "containerd-lease";
+
+// The request's namespace: the first `containerd-namespace` value, which must be a valid
+// identifier. Missing or empty: FailedPrecondition "namespace is required", as containerd.
+Result<std::string> require_namespace(const grpc::ServerContext& ctx);
+// The namespace if one was sent (validated), for RPCs where it is optional.
+Result<std::optional<std::string>> optional_namespace(const grpc::ServerContext& ctx);
+
+} // namespace gantry::services
