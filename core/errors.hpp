@@ -58,14 +58,30 @@ private:
 };
 
 // Convenience constructors, one per class used in the code base.
-inline Error not_found(std::string m) { return {Errc::NotFound, std::move(m)}; }
-inline Error already_exists(std::string m) { return {Errc::AlreadyExists, std::move(m)}; }
-inline Error invalid_argument(std::string m) { return {Errc::InvalidArgument, std::move(m)}; }
-inline Error failed_precondition(std::string m) { return {Errc::FailedPrecondition, std::move(m)}; }
-inline Error unavailable(std::string m) { return {Errc::Unavailable, std::move(m)}; }
-inline Error not_implemented(std::string m) { return {Errc::NotImplemented, std::move(m)}; }
-inline Error unknown_error(std::string m) { return {Errc::Unknown, std::move(m)}; }
-inline Error internal_error(std::string m) { return {Errc::Internal, std::move(m)}; }
+inline Error not_found(std::string m) {
+    return {Errc::NotFound, std::move(m)};
+}
+inline Error already_exists(std::string m) {
+    return {Errc::AlreadyExists, std::move(m)};
+}
+inline Error invalid_argument(std::string m) {
+    return {Errc::InvalidArgument, std::move(m)};
+}
+inline Error failed_precondition(std::string m) {
+    return {Errc::FailedPrecondition, std::move(m)};
+}
+inline Error unavailable(std::string m) {
+    return {Errc::Unavailable, std::move(m)};
+}
+inline Error not_implemented(std::string m) {
+    return {Errc::NotImplemented, std::move(m)};
+}
+inline Error unknown_error(std::string m) {
+    return {Errc::Unknown, std::move(m)};
+}
+inline Error internal_error(std::string m) {
+    return {Errc::Internal, std::move(m)};
+}
 // From an errno value: maps ENOENT/EEXIST/EINVAL/... onto the nearest class.
 Error from_errno(int err, std::string_view context);
 
@@ -131,7 +147,9 @@ private:
 };
 
 using Status = Result<void>;
-inline Status ok_status() { return {}; }
+inline Status ok_status() {
+    return {};
+}
 
 } // namespace gantry
 

@@ -21,7 +21,7 @@ public:
     explicit OwnedService(Args&&... args) : svc_(std::forward<Args>(args)...) {}
     grpc::Service* service() override { return &svc_; }
     void shutdown() override {
-        if constexpr (requires(S& s) { s.shutdown(); }) svc_.shutdown();
+        if constexpr (requires(S & s) { s.shutdown(); }) svc_.shutdown();
     }
     S& get() { return svc_; }
 

@@ -16,23 +16,11 @@ namespace {
 using grpc::experimental::InterceptionHookPoints;
 
 std::string code_name(grpc::StatusCode c) {
-    static const char* names[] = {"OK",
-                                  "Canceled",
-                                  "Unknown",
-                                  "InvalidArgument",
-                                  "DeadlineExceeded",
-                                  "NotFound",
-                                  "AlreadyExists",
-                                  "PermissionDenied",
-                                  "ResourceExhausted",
-                                  "FailedPrecondition",
-                                  "Aborted",
-                                  "OutOfRange",
-                                  "Unimplemented",
-                                  "Internal",
-                                  "Unavailable",
-                                  "DataLoss",
-                                  "Unauthenticated"};
+    static const char* names[] = {
+        "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+        "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+        "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+        "DataLoss", "Unauthenticated"};
     auto i = static_cast<unsigned>(c);
     return i < std::size(names) ? names[i] : "Unknown";
 }
@@ -57,17 +45,19 @@ public:
                        .Name("grpc_server_handled_total")
                        .Help("Total number of RPCs completed on the server, regardless of success.")
                        .Register(*metrics::registry())),
-          seconds_(prometheus::BuildHistogram()
-                       .Name("grpc_server_handling_seconds")
-                       .Help("Histogram of response latency (seconds) of gRPC handled by the server.")
-                       .Register(*metrics::registry())) {}
+          seconds_(
+              prometheus::BuildHistogram()
+                  .Name("grpc_server_handling_seconds")
+                  .Help("Histogram of response latency (seconds) of gRPC handled by the server.")
+                  .Register(*metrics::registry())) {}
 
     void start(const std::string& svc, const std::string& method) {
         started_.Add({{"grpc_service", svc}, {"grpc_method", method}}).Increment();
     }
     void done(const std::string& svc, const std::string& method, grpc::StatusCode code,
               double secs) {
-        handled_.Add({{"grpc_service", svc}, {"grpc_method", method}, {"grpc_code", code_name(code)}})
+        handled_
+            .Add({{"grpc_service", svc}, {"grpc_method", method}, {"grpc_code", code_name(code)}})
             .Increment();
         std::lock_guard lk(mu_);
         auto key = svc + "/" + method;
@@ -75,8 +65,9 @@ public:
         if (it == hist_.end()) {
             static const prometheus::Histogram::BucketBoundaries kBuckets{
                 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-            it = hist_.emplace(key, &seconds_.Add({{"grpc_service", svc}, {"grpc_method", method}},
-                                                  kBuckets))
+            it = hist_
+                     .emplace(key, &seconds_.Add({{"grpc_service", svc}, {"grpc_method", method}},
+                                                 kBuckets))
                      .first;
         }
         it->second->Observe(secs);

@@ -93,6 +93,8 @@ int remove_namespaces(const Globals& g, std::span<const std::string> names) {
             exit_code = print_error(status.error().wrap("unable to delete " + name));
             continue;
         }
+        if (!status.ok()) // idempotent like ctr, but say so rather than pretend
+            std::cerr << "gantry: namespace \"" << name << "\" not found, nothing to remove\n";
         std::cout << name << std::endl;
     }
     return exit_code;

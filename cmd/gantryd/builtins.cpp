@@ -1,10 +1,14 @@
 #include "cmd/gantryd/builtins.hpp"
 
+#include "core/log.hpp"
+#include "core/metadata/database.hpp"
+#include "core/metadata/migrations.hpp"
 #include "core/plugin/init_context.hpp"
 #include "core/plugin/types.hpp"
 #include "services/grpc_service.hpp"
 #include "services/health/health_service.hpp"
 #include "services/introspection/introspection_service.hpp"
+#include "services/namespaces/namespaces_service.hpp"
 #include "services/version/version_service.hpp"
 
 namespace gantry::daemon {
@@ -16,8 +20,9 @@ plugin::Instance serve(Args&&... args) {
     return std::make_shared<services::OwnedService<S>>(std::forward<Args>(args)...);
 }
 
-plugin::Registration grpc_plugin(std::string id, std::vector<std::string> requires_types,
-                                 std::function<Result<plugin::Instance>(plugin::InitContext&)> init) {
+plugin::Registration
+grpc_plugin(std::string id, std::vector<std::string> requires_types,
+            std::function<Result<plugin::Instance>(plugin::InitContext&)> init) {
     plugin::Registration r;
     r.type = std::string(plugin::types::kGrpc);
     r.id = std::move(id);
@@ -26,9 +31,23 @@ plugin::Registration grpc_plugin(std::string id, std::vector<std::string> requir
     return r;
 }
 
+// io.containerd.metadata.v1.lmdb: the namespaced metadata store, opened (and migrated) once.
+Result<plugin::Instance> open_metadata(plugin::InitContext& ctx) {
+    GANTRY_ASSIGN_OR_RETURN(metadata::Database db,
+                            metadata::Database::open(ctx.daemon_config().root));
+    auto shared = std::make_shared<metadata::Database>(std::move(db));
+    ctx.exports["path"] = shared->path().string();
+    return plugin::Instance(shared);
+}
+
 } // namespace
 
 void register_builtins(plugin::Registry& registry) {
+    plugin::Registration meta;
+    meta.type = std::string(plugin::types::kMetadata);
+    meta.id = "lmdb";
+    meta.init = open_metadata;
+    registry.add(std::move(meta), "builtin");
     registry.add(grpc_plugin("version", {},
                              [](plugin::InitContext&) -> Result<plugin::Instance> {
                                  return serve<services::VersionService>();
@@ -42,6 +61,13 @@ void register_builtins(plugin::Registry& registry) {
     registry.add(grpc_plugin("introspection", {},
                              [&registry](plugin::InitContext& ctx) -> Result<plugin::Instance> {
                                  return serve<services::IntrospectionService>(registry, ctx.root());
+                             }),
+                 "builtin");
+    registry.add(grpc_plugin("namespaces", {std::string(plugin::types::kMetadata)},
+                             [](plugin::InitContext& ctx) -> Result<plugin::Instance> {
+                                 GANTRY_ASSIGN_OR_RETURN(auto env, ctx.get_as<metadata::Database>(
+                                                                       plugin::types::kMetadata));
+                                 return serve<services::NamespacesService>(std::move(env));
                              }),
                  "builtin");
 }

@@ -10,9 +10,11 @@
 #include "core/plugin/types.hpp"
 #include "services/grpc_service.hpp"
 #include "services/metrics_interceptor.hpp"
+#include "services/unimplemented_service.hpp"
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <grpcpp/grpcpp.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
@@ -51,8 +53,9 @@ void publish_plugin_status(const plugin::Registry& registry) {
             .Set(1);
 }
 
+// Start-up failures are one plain line on stderr, like every other command-line error.
 int fail(const Error& e) {
-    log::error("{}", e.message());
+    std::fprintf(stderr, "gantryd: %s\n", e.message().c_str());
     return 1;
 }
 
@@ -95,6 +98,9 @@ int run(config::Config cfg) {
         ++nservices;
     }
 
+    services::UnimplementedService unimplemented;
+    builder.RegisterCallbackGenericService(&unimplemented);
+
     // The socket must never exist with looser permissions than 0660, not even briefly.
     mode_t old_umask = ::umask(0117);
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -109,8 +115,8 @@ int run(config::Config cfg) {
         return fail(st.error());
     }
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
-    log::info("gantryd serving on {} ({} services, {} plugins) after {:.1f} ms",
-              cfg.grpc.address, nservices, registry.records().size(), ms.count());
+    log::info("gantryd serving on {} ({} services, {} plugins) after {:.1f} ms", cfg.grpc.address,
+              nservices, registry.records().size(), ms.count());
 
     int sig = 0;
     sigwait(&stop_signals, &sig);

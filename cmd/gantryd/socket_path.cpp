@@ -41,8 +41,7 @@ Status prepare_socket_path(const std::string& path) {
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
         return failed_precondition("grpc address " + path +
                                    " is in use by a live daemon; stop it first");
-    if (errno != ECONNREFUSED && errno != ENOENT)
-        return from_errno(errno, "probe " + path);
+    if (errno != ECONNREFUSED && errno != ENOENT) return from_errno(errno, "probe " + path);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         return from_errno(errno, "remove stale socket " + path);
     return {};

@@ -104,7 +104,8 @@ Result<Config> load_config(const std::string& path, bool explicitly_given) {
 
 std::string render_top_level(const Config& cfg) {
     toml::array disabled;
-    for (const auto& d : cfg.disabled_plugins) disabled.push_back(d);
+    for (const auto& d : cfg.disabled_plugins)
+        disabled.push_back(d);
     toml::table t{
         {"version", cfg.version},
         {"root", cfg.root},

@@ -60,7 +60,8 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
     if (close == std::string::npos) return out;
     std::istringstream fields(stat.substr(close + 2));
     std::vector<std::string> f;
-    for (std::string s; fields >> s;) f.push_back(s);
+    for (std::string s; fields >> s;)
+        f.push_back(s);
     // f[0] is field 3 (state); utime=14, stime=15, starttime=22, vsize=23, rss=24.
     if (f.size() < 22) return out;
     const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
@@ -71,13 +72,13 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
     out.push_back(gauge("process_start_time_seconds",
                         "Start time of the process since unix epoch in seconds.",
                         boot_time() + std::stod(f[19]) / ticks));
-    out.push_back(gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                        std::stod(f[20])));
+    out.push_back(
+        gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", std::stod(f[20])));
     out.push_back(gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
                         std::stod(f[21]) * page));
     out.push_back(gauge("process_open_fds", "Number of open file descriptors.", count_fds()));
-    out.push_back(gauge("process_threads", "Number of OS threads in the process.",
-                        std::stod(f[17])));
+    out.push_back(
+        gauge("process_threads", "Number of OS threads in the process.", std::stod(f[17])));
     return out;
 }
 

@@ -45,7 +45,7 @@ const char* core_build_id() noexcept;
 #define GANTRY_PLUGIN_ENTRY(plugin_name, fn)                                                       \
     extern "C" __attribute__((visibility("default"))) const ::gantry::plugin::Descriptor*          \
     gantry_plugin_entry() {                                                                        \
-        static const ::gantry::plugin::Descriptor d{GANTRY_PLUGIN_ABI_VERSION,                    \
+        static const ::gantry::plugin::Descriptor d{GANTRY_PLUGIN_ABI_VERSION,                     \
                                                     GANTRY_PLUGIN_BUILD_ID, plugin_name, fn};      \
         return &d;                                                                                 \
     }

@@ -9,7 +9,9 @@ InitContext::InitContext(const Registration& reg, const config::Config& daemon, 
     : reg_(reg), daemon_(daemon), cfg_(std::move(cfg)), registry_(registry),
       root_(daemon.root + "/" + reg.uri()), state_(daemon.state + "/" + reg.uri()) {}
 
-Result<Instance> InitContext::get(std::string_view type) const { return registry_.find(type, ""); }
+Result<Instance> InitContext::get(std::string_view type) const {
+    return registry_.find(type, "");
+}
 
 Result<Instance> InitContext::get(std::string_view type, std::string_view id) const {
     return registry_.find(type, id);
@@ -17,7 +19,8 @@ Result<Instance> InitContext::get(std::string_view type, std::string_view id) co
 
 std::map<std::string, Instance> InitContext::get_all(std::string_view type) const {
     std::map<std::string, Instance> out;
-    for (auto& [id, inst] : registry_.find_all(type)) out.emplace(id, inst);
+    for (auto& [id, inst] : registry_.find_all(type))
+        out.emplace(id, inst);
     return out;
 }
 

@@ -14,7 +14,9 @@
 
 namespace gantry::plugin {
 
-const char* core_build_id() noexcept { return GANTRY_BUILD_ID; }
+const char* core_build_id() noexcept {
+    return GANTRY_BUILD_ID;
+}
 
 namespace {
 
@@ -74,7 +76,8 @@ Status load_file(const std::string& path, Registry& registry) {
         return {};
     }
     std::span<const Registration> regs = (*d)->registrations();
-    for (const Registration& r : regs) registry.add(r, path);
+    for (const Registration& r : regs)
+        registry.add(r, path);
     log::debug("plugin file {}: {} registration(s)", path, regs.size());
     return {};
 }
@@ -90,7 +93,8 @@ Status load_directory(const std::string& dir, Registry& registry) {
     }
     if (errno != 0) return from_errno(errno, "read plugin directory " + dir);
     std::sort(names.begin(), names.end());
-    for (const auto& n : names) GANTRY_TRY(load_file(dir + "/" + n, registry));
+    for (const auto& n : names)
+        GANTRY_TRY(load_file(dir + "/" + n, registry));
     return {};
 }
 

@@ -13,10 +13,14 @@ namespace gantry::plugin {
 
 std::string_view state_name(State s) {
     switch (s) {
-    case State::Pending: return "pending";
-    case State::Ok: return "ok";
-    case State::Skipped: return "skip";
-    case State::Error: return "error";
+    case State::Pending:
+        return "pending";
+    case State::Ok:
+        return "ok";
+    case State::Skipped:
+        return "skip";
+    case State::Error:
+        return "error";
     }
     return "error";
 }
@@ -81,8 +85,8 @@ Status Registry::read_configs(const config::Config& cfg) {
     if (plugins != nullptr) {
         for (const auto& [k, node] : *plugins) {
             std::string uri(k.str());
-            if (known.count(uri) || std::count(cfg.disabled_plugins.begin(),
-                                               cfg.disabled_plugins.end(), uri))
+            if (known.count(uri) ||
+                std::count(cfg.disabled_plugins.begin(), cfg.disabled_plugins.end(), uri))
                 continue;
             // Not fatal: the section may belong to a plugin whose .so failed to load, and that
             // failure is already visible in `plugins ls`.
@@ -125,9 +129,11 @@ std::vector<std::size_t> Registry::order() {
                 if (color[j] == Gray) {
                     auto from = std::find(stack.begin(), stack.end(), j);
                     std::string path;
-                    for (auto k = from; k != stack.end(); ++k) path += records_[*k].reg.uri() + " -> ";
+                    for (auto k = from; k != stack.end(); ++k)
+                        path += records_[*k].reg.uri() + " -> ";
                     path += records_[j].reg.uri();
-                    for (auto k = from; k != stack.end(); ++k) fail(*k, "dependency cycle: " + path);
+                    for (auto k = from; k != stack.end(); ++k)
+                        fail(*k, "dependency cycle: " + path);
                 } else if (color[j] == White) {
                     visit(j);
                 }
@@ -154,7 +160,8 @@ void Registry::init_all(const config::Config& cfg) {
         // Keep records in initialisation order so listings read top-down like the start log.
         std::vector<PluginRecord> sorted;
         sorted.reserve(records_.size());
-        for (std::size_t i : seq) sorted.push_back(std::move(records_[i]));
+        for (std::size_t i : seq)
+            sorted.push_back(std::move(records_[i]));
         records_ = std::move(sorted);
     }
 
@@ -261,7 +268,8 @@ std::string Registry::render_plugin_defaults(const config::Config* effective) co
         }
         if (effective != nullptr && effective->plugins)
             if (const toml::table* user = (*effective->plugins)[r.reg.uri()].as_table())
-                for (const auto& [k, v] : *user) section.insert_or_assign(k, v);
+                for (const auto& [k, v] : *user)
+                    section.insert_or_assign(k, v);
         if (section.empty()) continue;
         out << "\n[plugins.\"" << r.reg.uri() << "\"]\n" << section << "\n";
     }

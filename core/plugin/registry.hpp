@@ -57,7 +57,7 @@ public:
     std::string render_plugin_defaults(const config::Config* effective) const;
 
 private:
-    std::vector<std::size_t> order() ;
+    std::vector<std::size_t> order();
 
     mutable std::mutex mu_;
     std::vector<PluginRecord> records_;

@@ -16,7 +16,8 @@ using namespace gantry;
 
 struct MetricsServer {
     std::unique_ptr<prometheus::Exposer> exposer;
-    std::shared_ptr<metrics::ProcessCollector> process = std::make_shared<metrics::ProcessCollector>();
+    std::shared_ptr<metrics::ProcessCollector> process =
+        std::make_shared<metrics::ProcessCollector>();
 };
 
 Result<plugin::Instance> init(plugin::InitContext& ctx) {

@@ -29,7 +29,8 @@ private:
 void fill(const plugin::PluginRecord& r, intro::Plugin* p) {
     p->set_type(r.reg.type);
     p->set_id(r.reg.id);
-    for (const auto& t : r.reg.requires_types) p->add_requires_(t);
+    for (const auto& t : r.reg.requires_types)
+        p->add_requires_(t);
     for (const auto& plat : r.platforms) {
         auto* pl = p->add_platforms();
         auto a = plat.find('/');
@@ -38,8 +39,10 @@ void fill(const plugin::PluginRecord& r, intro::Plugin* p) {
         if (a != std::string::npos) pl->set_architecture(plat.substr(a + 1, b - a - 1));
         if (b != std::string::npos) pl->set_variant(plat.substr(b + 1));
     }
-    for (const auto& [k, v] : r.exports) (*p->mutable_exports())[k] = v;
-    for (const auto& c : r.capabilities) p->add_capabilities(c);
+    for (const auto& [k, v] : r.exports)
+        (*p->mutable_exports())[k] = v;
+    for (const auto& c : r.capabilities)
+        p->add_capabilities(c);
     if (r.state == plugin::State::Skipped) {
         // ctr shows "skip" when the message contains "skip plugin", as containerd sends it.
         p->mutable_init_err()->set_code(static_cast<int>(Errc::Unknown));
@@ -82,7 +85,8 @@ Result<std::string> load_or_create_uuid(const std::string& dir) {
     auto existing = fs::read_file(path, 64);
     if (existing.ok()) {
         std::string s = *existing;
-        while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+        while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+            s.pop_back();
         if (s.size() == 36) return s;
         // A torn or foreign file is replaced rather than served.
     } else if (!existing.error().is(Errc::NotFound)) {

@@ -21,7 +21,7 @@ void fill(nsv1::Namespace* out, const std::string& name, const metadata::Labels&
 
 } // namespace
 
-NamespacesService::NamespacesService(std::shared_ptr<metadata::Db> db) : db_(std::move(db)) {}
+NamespacesService::NamespacesService(std::shared_ptr<metadata::Database> db) : db_(std::move(db)) {}
 
 grpc::Status NamespacesService::Get(grpc::ServerContext*, const nsv1::GetNamespaceRequest* req,
                                     nsv1::GetNamespaceResponse* resp) {
@@ -35,11 +35,16 @@ grpc::Status NamespacesService::Get(grpc::ServerContext*, const nsv1::GetNamespa
 grpc::Status NamespacesService::List(grpc::ServerContext*, const nsv1::ListNamespacesRequest*,
                                      nsv1::ListNamespacesResponse* resp) {
     // The filter field exists on the wire but containerd ignores it; so do we.
-    metadata::NamespaceStore store(*db_);
-    auto all = store.list_with_labels();
-    if (!all.ok()) return to_grpc(all.error());
-    for (const auto& [name, labels] : *all) fill(resp->add_namespaces(), name, labels);
-    return grpc::Status::OK;
+    // Names and labels from one read transaction, so the listing is one consistent snapshot.
+    auto st = db_->view([&](const metadata::Txn& txn) -> Status {
+        GANTRY_ASSIGN_OR_RETURN(auto names, metadata::namespaces::list(txn));
+        for (const auto& name : names) {
+            GANTRY_ASSIGN_OR_RETURN(auto labels, metadata::namespaces::labels(txn, name));
+            fill(resp->add_namespaces(), name, labels);
+        }
+        return {};
+    });
+    return to_grpc(st);
 }
 
 grpc::Status NamespacesService::Create(grpc::ServerContext* ctx,
@@ -64,7 +69,11 @@ grpc::Status NamespacesService::Update(grpc::ServerContext* ctx,
     const auto& n = req->namespace_();
     std::vector<std::string> paths(req->update_mask().paths().begin(),
                                    req->update_mask().paths().end());
-    auto updated = store.update_labels(n.name(), to_labels(n.labels()), paths);
+    // Update and read back in one write transaction: the response shows what was committed.
+    auto updated = db_->update([&](metadata::WriteTxn& txn) -> Result<metadata::Labels> {
+        GANTRY_TRY(metadata::namespaces::update(txn, n.name(), to_labels(n.labels()), paths));
+        return metadata::namespaces::labels(txn, n.name());
+    });
     if (!updated.ok()) return to_grpc(updated.error());
     fill(resp->mutable_namespace_(), n.name(), *updated);
     return grpc::Status::OK;

@@ -6,14 +6,14 @@
 #include <memory>
 
 namespace gantry::metadata {
-class Db;
+class Database;
 }
 
 namespace gantry::services {
 
 class NamespacesService final : public containerd::services::namespaces::v1::Namespaces::Service {
 public:
-    explicit NamespacesService(std::shared_ptr<metadata::Db> db);
+    explicit NamespacesService(std::shared_ptr<metadata::Database> db);
 
     grpc::Status Get(grpc::ServerContext* ctx,
                      const containerd::services::namespaces::v1::GetNamespaceRequest* req,
@@ -21,18 +21,20 @@ public:
     grpc::Status List(grpc::ServerContext* ctx,
                       const containerd::services::namespaces::v1::ListNamespacesRequest* req,
                       containerd::services::namespaces::v1::ListNamespacesResponse* resp) override;
-    grpc::Status Create(grpc::ServerContext* ctx,
-                        const containerd::services::namespaces::v1::CreateNamespaceRequest* req,
-                        containerd::services::namespaces::v1::CreateNamespaceResponse* resp) override;
-    grpc::Status Update(grpc::ServerContext* ctx,
-                        const containerd::services::namespaces::v1::UpdateNamespaceRequest* req,
-                        containerd::services::namespaces::v1::UpdateNamespaceResponse* resp) override;
+    grpc::Status
+    Create(grpc::ServerContext* ctx,
+           const containerd::services::namespaces::v1::CreateNamespaceRequest* req,
+           containerd::services::namespaces::v1::CreateNamespaceResponse* resp) override;
+    grpc::Status
+    Update(grpc::ServerContext* ctx,
+           const containerd::services::namespaces::v1::UpdateNamespaceRequest* req,
+           containerd::services::namespaces::v1::UpdateNamespaceResponse* resp) override;
     grpc::Status Delete(grpc::ServerContext* ctx,
                         const containerd::services::namespaces::v1::DeleteNamespaceRequest* req,
                         google::protobuf::Empty* resp) override;
 
 private:
-    std::shared_ptr<metadata::Db> db_;
+    std::shared_ptr<metadata::Database> db_;
 };
 
 } // namespace gantry::services

@@ -1,9 +1,8 @@
 // Metadata survives a daemon killed with SIGKILL in the middle of writes: every write the
 // daemon acknowledged is there after a restart, and the store opens clean.
+#include "services/namespaces/v1/namespaces.grpc.pb.h"
 #include "tests/integration/grpc_client.hpp"
 #include "tests/integration/harness.hpp"
-
-#include "services/namespaces/v1/namespaces.grpc.pb.h"
 
 #include <atomic>
 #include <gtest/gtest.h>
@@ -49,7 +48,8 @@ TEST(Crash, AcknowledgedNamespacesSurviveSigkillMidWrite) {
         std::this_thread::sleep_for(std::chrono::milliseconds(150 + 60 * round));
         d.kill9();
         stop = true;
-        for (auto& t : writers) t.join();
+        for (auto& t : writers)
+            t.join();
         acked.insert(round_acked.begin(), round_acked.end());
         next += static_cast<int>(round_acked.size());
 
@@ -66,7 +66,8 @@ TEST(Crash, AcknowledgedNamespacesSurviveSigkillMidWrite) {
             if (n.name() != "default")
                 EXPECT_EQ(n.labels().count("copy") ? n.labels().at("copy") : "", n.name());
         }
-        for (const auto& name : acked) EXPECT_TRUE(present.count(name)) << "lost " << name;
+        for (const auto& name : acked)
+            EXPECT_TRUE(present.count(name)) << "lost " << name;
     }
     EXPECT_GT(next, 20) << "the writers made progress before each kill";
 }

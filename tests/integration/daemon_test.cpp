@@ -1,6 +1,7 @@
 // gantryd as a process: start, stop, refusals, config errors, plugin loading.
 #include "tests/integration/harness.hpp"
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -14,7 +15,8 @@ namespace {
 
 int lines(const std::string& s) {
     int n = 0;
-    for (char c : s) n += c == '\n';
+    for (char c : s)
+        n += c == '\n';
     return n;
 }
 
@@ -67,9 +69,8 @@ TEST(Daemon, SocketOfLiveDaemonIsNeverTaken) {
 }
 
 TEST(Daemon, StaleSocketIsReplaced) {
-    TempDir t;
-    std::filesystem::create_directories(t.path() + "/s");
-    std::string sock = t.path() + "/s/gantryd.sock";
+    Daemon d(Daemon::Options{.start_now = false});
+    std::string sock = d.socket();
     {
         // A socket file with nobody listening: what a SIGKILLed daemon leaves behind.
         int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -79,8 +80,8 @@ TEST(Daemon, StaleSocketIsReplaced) {
         ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
         ::close(fd);
     }
-    Daemon d(Daemon::Options{.extra_args = {"--address", sock}});
-    EXPECT_TRUE(wait_for_socket(sock, std::chrono::seconds(10))) << d.log();
+    ASSERT_TRUE(d.start()) << d.log();
+    EXPECT_EQ(d.gantry({"version"}).exit_code, 0);
 }
 
 TEST(Daemon, PathThatIsNotASocketIsRefused) {
@@ -128,7 +129,8 @@ TEST(Daemon, UnknownConfigKeyIsOneLineNamingFileLineAndKey) {
 TEST(Daemon, UnknownKeyInPluginSectionIsRefused) {
     TempDir t;
     std::string cfg = t.path() + "/bad.toml";
-    std::ofstream(cfg) << "version = 2\n[plugins.\"io.containerd.internal.v1.metrics\"]\nport = 1\n";
+    std::ofstream(cfg)
+        << "version = 2\n[plugins.\"io.containerd.internal.v1.metrics\"]\nport = 1\n";
     auto out = run({bin("gantryd"), "--config", cfg, "--root", t.path() + "/r", "--state",
                     t.path() + "/st", "--address", t.path() + "/g.sock"});
     EXPECT_EQ(out.exit_code, 1);
@@ -166,7 +168,8 @@ TEST(Daemon, CorruptPluginIsListedAsErrorAndTheRestServe) {
 
 TEST(Daemon, DisabledPluginIsNotLoaded) {
     Daemon d(Daemon::Options{
-        .config_text = "version = 2\ndisabled_plugins = [\"io.containerd.internal.v1.metrics\"]\n"});
+        .config_text =
+            "version = 2\ndisabled_plugins = [\"io.containerd.internal.v1.metrics\"]\n"});
     ASSERT_GT(d.pid(), 0) << d.log();
     auto ls = d.ctr({"plugins", "ls"});
     ASSERT_EQ(ls.exit_code, 0);
@@ -190,8 +193,8 @@ TEST(Daemon, ConfigDefaultIsValidAndDumpShowsEffectiveValues) {
 TEST(Daemon, HelpExplainsFlags) {
     auto h = run({bin("gantryd"), "--help"});
     EXPECT_EQ(h.exit_code, 0);
-    for (const char* flag : {"--config", "--root", "--state", "--address", "--log-level",
-                             "--plugin-dir"})
+    for (const char* flag :
+         {"--config", "--root", "--state", "--address", "--log-level", "--plugin-dir"})
         EXPECT_TRUE(contains(h.out, flag)) << flag;
 }
 

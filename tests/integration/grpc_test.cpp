@@ -1,7 +1,4 @@
 // The wire, seen by a raw gRPC client: codes, headers, persistence, health, metrics.
-#include "tests/integration/grpc_client.hpp"
-#include "tests/integration/harness.hpp"
-
 #include "health/health.grpc.pb.h"
 #include "services/containers/v1/containers.grpc.pb.h"
 #include "services/content/v1/content.grpc.pb.h"
@@ -14,6 +11,8 @@
 #include "services/snapshots/v1/snapshots.grpc.pb.h"
 #include "services/tasks/v1/tasks.grpc.pb.h"
 #include "services/version/v1/version.grpc.pb.h"
+#include "tests/integration/grpc_client.hpp"
+#include "tests/integration/harness.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,8 +35,7 @@ protected:
 Daemon* GrpcTest::daemon_ = nullptr;
 
 template <typename Stub, typename Req, typename Resp>
-grpc::Status unary(Stub& stub,
-                   grpc::Status (Stub::*fn)(grpc::ClientContext*, const Req&, Resp*)) {
+grpc::Status unary(Stub& stub, grpc::Status (Stub::*fn)(grpc::ClientContext*, const Req&, Resp*)) {
     Req req;
     Resp resp;
     auto ctx = context();
@@ -120,7 +118,8 @@ TEST_F(GrpcTest, NamespaceHeaderRules) {
     nsv1::ListNamespacesResponse lresp;
     auto lctx = context("");
     ASSERT_TRUE(s->List(lctx.get(), lreq, &lresp).ok()) << "List needs no header";
-    for (const auto& n : lresp.namespaces()) EXPECT_NE(n.name(), "hdr-test");
+    for (const auto& n : lresp.namespaces())
+        EXPECT_NE(n.name(), "hdr-test");
 
     // Get never says NotFound: an absent namespace has no labels.
     nsv1::GetNamespaceRequest greq;

@@ -38,9 +38,11 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    for (const auto& [k, v] : env)
+        ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     ::execvp(args[0], args.data());
     std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
@@ -60,7 +62,8 @@ void unmount_under(const std::string& prefix) {
     while (in >> dev >> mnt && std::getline(in, rest))
         if (mnt.rfind(prefix, 0) == 0) mounts.push_back(mnt);
     std::sort(mounts.rbegin(), mounts.rend());
-    for (const auto& m : mounts) ::umount2(m.c_str(), MNT_DETACH);
+    for (const auto& m : mounts)
+        ::umount2(m.c_str(), MNT_DETACH);
 }
 
 } // namespace
@@ -108,7 +111,9 @@ TempDir::~TempDir() {
     std::filesystem::remove_all(path_, ec);
 }
 
-std::string bin(const std::string& name) { return std::string(GANTRY_TEST_BIN_DIR) + "/" + name; }
+std::string bin(const std::string& name) {
+    return std::string(GANTRY_TEST_BIN_DIR) + "/" + name;
+}
 
 bool wait_for_socket(const std::string& path, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -128,7 +133,7 @@ bool wait_for_socket(const std::string& path, std::chrono::milliseconds timeout)
 Daemon::Daemon(Options opts) : opts_(std::move(opts)) {
     std::filesystem::create_directories(dir() + "/s");
     if (!opts_.config_text.empty()) std::ofstream(dir() + "/config.toml") << opts_.config_text;
-    start();
+    if (opts_.start_now) start();
 }
 
 Daemon::~Daemon() {
@@ -145,11 +150,13 @@ Daemon::~Daemon() {
     }
 }
 
-std::string Daemon::log() const { return slurp(dir() + "/gantryd.log"); }
+std::string Daemon::log() const {
+    return slurp(dir() + "/gantryd.log");
+}
 
 bool Daemon::start() {
-    std::vector<std::string> argv{bin("gantryd"), "--root", root(), "--state", state(),
-                                  "--address", socket()};
+    std::vector<std::string> argv{bin("gantryd"), "--root",    root(),  "--state",
+                                  state(),        "--address", socket()};
     if (!opts_.config_text.empty()) {
         argv.push_back("--config");
         argv.push_back(dir() + "/config.toml");
@@ -163,7 +170,8 @@ bool Daemon::start() {
         ::dup2(fd, 1);
         ::dup2(fd, 2);
         std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
+        for (auto& a : argv)
+            args.push_back(a.data());
         args.push_back(nullptr);
         ::execv(args[0], args.data());
         ::_exit(127);

@@ -20,8 +20,7 @@ struct Output {
 };
 
 // Runs argv with optional extra environment, captures stdout/stderr, kills it after `timeout`.
-Output run(const std::vector<std::string>& argv,
-           const std::map<std::string, std::string>& env = {},
+Output run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
            std::chrono::seconds timeout = std::chrono::seconds(30));
 
 // A short temp dir (unix socket paths are limited to 108 bytes); removed with its mounts.
@@ -42,9 +41,10 @@ std::string bin(const std::string& name); // build-tree binary, e.g. bin("gantry
 class Daemon {
 public:
     struct Options {
-        std::string config_text;               // written to <dir>/config.toml when non-empty
+        std::string config_text; // written to <dir>/config.toml when non-empty
         std::vector<std::string> extra_args;
         bool wait_ready = true;
+        bool start_now = true; // false: the test prepares the directory, then calls start()
     };
     explicit Daemon(Options opts);
     Daemon() : Daemon(Options{}) {}

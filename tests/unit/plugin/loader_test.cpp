@@ -20,8 +20,8 @@ PluginRecord load_one(const std::string& path) {
 TEST(Loader, GoodPluginRegistersAndInitialises) {
     Registry r;
     ASSERT_TRUE(load_file(kDir + "/good_plugin.so", r).ok());
-    auto cfg = config::parse_config("[plugins.\"io.gantry.test.v1.good\"]\ngreeting = \"hi\"\n",
-                                    "t.toml");
+    auto cfg =
+        config::parse_config("[plugins.\"io.gantry.test.v1.good\"]\ngreeting = \"hi\"\n", "t.toml");
     ASSERT_TRUE(cfg.ok());
     ASSERT_TRUE(r.read_configs(*cfg).ok());
     r.init_all(*cfg);
@@ -62,7 +62,8 @@ TEST(Loader, CorruptFileIsRefused) {
     std::string path = ::testing::TempDir() + "/corrupt_plugin.so";
     {
         std::ofstream out(path, std::ios::binary);
-        out << "\x7f" "ELF this is not really an ELF file, just garbage bytes";
+        out << "\x7f"
+               "ELF this is not really an ELF file, just garbage bytes";
     }
     auto rec = load_one(path);
     EXPECT_EQ(rec.state, State::Error);
@@ -76,7 +77,8 @@ TEST(Loader, DirectoryLoadsEveryFileAndRecordsEachFailure) {
     ASSERT_TRUE(load_directory(kDir, r).ok());
     auto recs = r.records();
     int ok = 0, failed = 0;
-    for (const auto& rec : recs) (rec.state == State::Error ? failed : ok)++;
+    for (const auto& rec : recs)
+        (rec.state == State::Error ? failed : ok)++;
     EXPECT_EQ(ok, 1);     // good_plugin (pending until init; not an error)
     EXPECT_EQ(failed, 4); // abi, build id, no entry, undefined symbol
 }

@@ -44,7 +44,8 @@ TEST(Registry, InitialisesInRequirementOrder) {
     ASSERT_TRUE(r.read_configs(cfg).ok());
     r.init_all(cfg);
     EXPECT_EQ(order, (std::vector<std::string>{"t.a.a", "t.b.b", "t.c.c"}));
-    for (const auto& rec : r.records()) EXPECT_EQ(rec.state, State::Ok) << rec.reg.uri();
+    for (const auto& rec : r.records())
+        EXPECT_EQ(rec.state, State::Ok) << rec.reg.uri();
 }
 
 TEST(Registry, CycleMarksOnlyThePluginsInvolved) {
@@ -130,7 +131,8 @@ TEST(Registry, DuplicateRegistrationIsAnError) {
     auto recs = r.records();
     ASSERT_EQ(recs.size(), 2u);
     int ok = 0, err = 0;
-    for (const auto& rec : recs) (rec.state == State::Ok ? ok : err)++;
+    for (const auto& rec : recs)
+        (rec.state == State::Ok ? ok : err)++;
     EXPECT_EQ(ok, 1);
     EXPECT_EQ(err, 1);
 }
@@ -149,7 +151,8 @@ TEST(Registry, PluginConfigUnknownKeyNamesFileLineAndKey) {
     auto st = r.read_configs(*cfg);
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error().code(), Errc::InvalidArgument);
-    EXPECT_NE(st.error().message().find("/etc/g.toml:4"), std::string::npos) << st.error().message();
+    EXPECT_NE(st.error().message().find("/etc/g.toml:4"), std::string::npos)
+        << st.error().message();
     EXPECT_NE(st.error().message().find("\"sise\""), std::string::npos);
 }
 
