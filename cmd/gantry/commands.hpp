@@ -31,5 +31,9 @@ CLI::App* add_group(CLI::App& parent, Globals& g, std::string name, std::string 
 void register_version(CLI::App& app, Globals& g);
 void register_plugins(CLI::App& app, Globals& g);
 void register_namespaces(CLI::App& app, Globals& g);
+void register_content(CLI::App& app, Globals& g);
+void register_images(CLI::App& app, Globals& g);
+void register_leases(CLI::App& app, Globals& g);
+void register_events(CLI::App& app, Globals& g);
 
 } // namespace gantry::cli

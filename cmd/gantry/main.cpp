@@ -81,6 +81,10 @@ int main(int argc, char** argv) {
     gantry::cli::register_version(app, g);
     gantry::cli::register_plugins(app, g);
     gantry::cli::register_namespaces(app, g);
+    gantry::cli::register_content(app, g);
+    gantry::cli::register_images(app, g);
+    gantry::cli::register_leases(app, g);
+    gantry::cli::register_events(app, g);
     // Set after the subcommands exist, which would otherwise inherit it.
     app.footer("Flags beat environment variables, which beat the defaults.");
     app.callback([&] {

@@ -9,6 +9,7 @@
 #include "services/health/health_service.hpp"
 #include "services/introspection/introspection_service.hpp"
 #include "services/namespaces/namespaces_service.hpp"
+#include "services/registrations.hpp"
 #include "services/version/version_service.hpp"
 
 namespace gantry::daemon {
@@ -43,6 +44,10 @@ Result<plugin::Instance> open_metadata(plugin::InitContext& ctx) {
 } // namespace
 
 void register_builtins(plugin::Registry& registry) {
+    services::register_events(registry);
+    services::register_content(registry);
+    services::register_images(registry);
+    services::register_leases(registry);
     plugin::Registration meta;
     meta.type = std::string(plugin::types::kMetadata);
     meta.id = "lmdb";

@@ -1,12 +1,4 @@
 # Metadata in LMDB (DESIGN.md §4); included by core/CMakeLists.txt into libgantry-core, which
-# links PkgConfig::LMDB.
-set(GANTRY_METADATA_SOURCES
-    ${CMAKE_CURRENT_LIST_DIR}/buckets.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/database.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/go_quote.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/identifiers.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/keys.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/lmdb.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/migrations.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/namespaces.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/value_encoding.cpp)
+# links PkgConfig::LMDB. Globbed: each typed store (namespaces, content, images, leases, ...) is
+# one .cpp here, and several are written at once.
+file(GLOB GANTRY_METADATA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cpp)
