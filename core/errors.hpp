@@ -153,17 +153,20 @@ inline Status ok_status() {
 
 } // namespace gantry
 
-// Early return on error: `GANTRY_TRY(do_thing());` or `auto v = GANTRY_TRY_VALUE(get());`
-#define GANTRY_TRY(expr)                                                                           \
-    do {                                                                                           \
-        if (auto gantry_try_r_ = (expr); !gantry_try_r_.ok())                                      \
-            return std::move(gantry_try_r_).error();                                               \
-    } while (0)
-
+// Early return on error: `GANTRY_TRY(do_thing());` or `GANTRY_ASSIGN_OR_RETURN(auto v, get());`
+// Temporaries get __COUNTER__-unique names so that nested uses never shadow each other.
 #define GANTRY_CONCAT_INNER(a, b) a##b
 #define GANTRY_CONCAT(a, b) GANTRY_CONCAT_INNER(a, b)
+
+#define GANTRY_TRY_IMPL(expr, var)                                                                 \
+    do {                                                                                           \
+        if (auto var = (expr); !var.ok()) return std::move(var).error();                           \
+    } while (0)
+#define GANTRY_TRY(expr) GANTRY_TRY_IMPL(expr, GANTRY_CONCAT(gantry_try_r_, __COUNTER__))
+
+#define GANTRY_ASSIGN_OR_RETURN_IMPL(lhs, expr, var)                                               \
+    auto var = (expr);                                                                             \
+    if (!var.ok()) return std::move(var).error();                                                  \
+    lhs = std::move(var).value()
 #define GANTRY_ASSIGN_OR_RETURN(lhs, expr)                                                         \
-    auto GANTRY_CONCAT(gantry_r_, __LINE__) = (expr);                                              \
-    if (!GANTRY_CONCAT(gantry_r_, __LINE__).ok())                                                  \
-        return std::move(GANTRY_CONCAT(gantry_r_, __LINE__)).error();                              \
-    lhs = std::move(GANTRY_CONCAT(gantry_r_, __LINE__)).value()
+    GANTRY_ASSIGN_OR_RETURN_IMPL(lhs, expr, GANTRY_CONCAT(gantry_r_, __COUNTER__))

@@ -1,5 +1,6 @@
 #include "cmd/gantryd/builtins.hpp"
 
+#include "core/events/publisher.hpp"
 #include "core/log.hpp"
 #include "core/metadata/database.hpp"
 #include "core/metadata/migrations.hpp"
@@ -68,13 +69,17 @@ void register_builtins(plugin::Registry& registry) {
                                  return serve<services::IntrospectionService>(registry, ctx.root());
                              }),
                  "builtin");
-    registry.add(grpc_plugin("namespaces", {std::string(plugin::types::kMetadata)},
-                             [](plugin::InitContext& ctx) -> Result<plugin::Instance> {
-                                 GANTRY_ASSIGN_OR_RETURN(auto env, ctx.get_as<metadata::Database>(
-                                                                       plugin::types::kMetadata));
-                                 return serve<services::NamespacesService>(std::move(env));
-                             }),
-                 "builtin");
+    registry.add(
+        grpc_plugin("namespaces",
+                    {std::string(plugin::types::kMetadata), std::string(plugin::types::kEvent)},
+                    [](plugin::InitContext& ctx) -> Result<plugin::Instance> {
+                        GANTRY_ASSIGN_OR_RETURN(
+                            auto db, ctx.get_as<metadata::Database>(plugin::types::kMetadata));
+                        GANTRY_ASSIGN_OR_RETURN(
+                            auto ev, ctx.get_as<events::Publisher>(plugin::types::kEvent));
+                        return serve<services::NamespacesService>(std::move(db), std::move(ev));
+                    }),
+        "builtin");
 }
 
 } // namespace gantry::daemon

@@ -30,7 +30,10 @@ public:
     static Result<Database> open(const std::filesystem::path& root, const EnvOptions& options = {});
 
     Result<ReadTxn> begin_read() const { return env_.begin_read(); }
-    Result<WriteTxn> begin_write() { return env_.begin_write(); }
+    // On a database that was empty at open, every write transaction first brings the schema up
+    // to date (a cheap no-op once it is): an empty database needs no migration of its own, and
+    // writing one at open would cost a commit, two fdatasyncs, on every cold start.
+    Result<WriteTxn> begin_write();
 
     // Runs fn(const Txn&) -> Result<T> in a fresh read transaction.
     template <typename F>
@@ -60,9 +63,10 @@ public:
     const std::filesystem::path& path() const noexcept { return env_.path(); }
 
 private:
-    explicit Database(Env env) : env_(std::move(env)) {}
+    Database(Env env, bool empty_at_open) : env_(std::move(env)), empty_at_open_(empty_at_open) {}
 
     Env env_;
+    bool empty_at_open_ = false;
 };
 
 } // namespace gantry::metadata

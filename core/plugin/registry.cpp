@@ -5,6 +5,7 @@
 #include "core/plugin/init_context.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
@@ -200,6 +201,7 @@ void Registry::init_all(const config::Config& cfg) {
         if (auto it = configs_.find(reg.uri()); it != configs_.end()) pc = it->second;
         InitContext ctx(reg, cfg, pc, *this);
         Result<Instance> inst = Error(Errc::Internal, "plugin has no init function");
+        const auto started = std::chrono::steady_clock::now();
         if (reg.init) {
             try {
                 inst = reg.init(ctx);
@@ -227,7 +229,10 @@ void Registry::init_all(const config::Config& cfg) {
         } else {
             rec.state = State::Ok;
             rec.instance = std::move(inst).value();
-            log::debug("plugin {} ok", rec.reg.uri());
+            log::debug("plugin {} ok in {:.2f} ms", rec.reg.uri(),
+                       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                 started)
+                           .count());
         }
     }
 }

@@ -1,6 +1,9 @@
 #include "services/namespaces/namespaces_service.hpp"
 
+#include "core/events/publisher.hpp"
+#include "core/log.hpp"
 #include "core/metadata/namespaces.hpp"
+#include "events/namespace.pb.h"
 #include "services/grpc_status.hpp"
 #include "services/request_context.hpp"
 
@@ -21,7 +24,17 @@ void fill(nsv1::Namespace* out, const std::string& name, const metadata::Labels&
 
 } // namespace
 
-NamespacesService::NamespacesService(std::shared_ptr<metadata::Database> db) : db_(std::move(db)) {}
+NamespacesService::NamespacesService(std::shared_ptr<metadata::Database> db,
+                                     std::shared_ptr<events::Publisher> events)
+    : db_(std::move(db)), events_(std::move(events)) {}
+
+void NamespacesService::publish(std::string_view ns, std::string_view topic,
+                                const google::protobuf::Message& event) const {
+    if (!events_) return;
+    // The change is committed; a failed publish is logged, never turned into a failed RPC.
+    if (auto st = events_->publish(ns, topic, event); !st.ok())
+        log::warn("publish {}: {}", topic, st.error().message());
+}
 
 grpc::Status NamespacesService::Get(grpc::ServerContext*, const nsv1::GetNamespaceRequest* req,
                                     nsv1::GetNamespaceResponse* resp) {
@@ -52,20 +65,25 @@ grpc::Status NamespacesService::Create(grpc::ServerContext* ctx,
                                        nsv1::CreateNamespaceResponse* resp) {
     // containerd needs the header here only to publish its event, and checks it after writing;
     // checking first means a refused call never leaves a namespace behind.
-    if (auto ns = require_namespace(*ctx); !ns.ok()) return to_grpc(ns.error());
+    auto ns = require_namespace(*ctx);
+    if (!ns.ok()) return to_grpc(ns.error());
     metadata::NamespaceStore store(*db_);
     const auto& n = req->namespace_();
     auto labels = to_labels(n.labels());
     if (auto st = store.create(n.name(), labels); !st.ok()) return to_grpc(st);
     fill(resp->mutable_namespace_(), n.name(), labels);
+    containerd::events::NamespaceCreate ev;
+    ev.set_name(n.name());
+    ev.mutable_labels()->insert(labels.begin(), labels.end());
+    publish(*ns, "/namespaces/create", ev);
     return grpc::Status::OK;
 }
 
 grpc::Status NamespacesService::Update(grpc::ServerContext* ctx,
                                        const nsv1::UpdateNamespaceRequest* req,
                                        nsv1::UpdateNamespaceResponse* resp) {
-    if (auto ns = require_namespace(*ctx); !ns.ok()) return to_grpc(ns.error());
-    metadata::NamespaceStore store(*db_);
+    auto ns = require_namespace(*ctx);
+    if (!ns.ok()) return to_grpc(ns.error());
     const auto& n = req->namespace_();
     std::vector<std::string> paths(req->update_mask().paths().begin(),
                                    req->update_mask().paths().end());
@@ -76,6 +94,10 @@ grpc::Status NamespacesService::Update(grpc::ServerContext* ctx,
     });
     if (!updated.ok()) return to_grpc(updated.error());
     fill(resp->mutable_namespace_(), n.name(), *updated);
+    containerd::events::NamespaceUpdate ev;
+    ev.set_name(n.name());
+    ev.mutable_labels()->insert(updated->begin(), updated->end());
+    publish(*ns, "/namespaces/update", ev);
     return grpc::Status::OK;
 }
 
@@ -83,7 +105,12 @@ grpc::Status NamespacesService::Delete(grpc::ServerContext*,
                                        const nsv1::DeleteNamespaceRequest* req,
                                        google::protobuf::Empty*) {
     metadata::NamespaceStore store(*db_);
-    return to_grpc(store.remove(req->name()));
+    if (auto st = store.remove(req->name()); !st.ok()) return to_grpc(st);
+    // As containerd: the envelope carries the deleted namespace.
+    containerd::events::NamespaceDelete ev;
+    ev.set_name(req->name());
+    publish(req->name(), "/namespaces/delete", ev);
+    return grpc::Status::OK;
 }
 
 } // namespace gantry::services

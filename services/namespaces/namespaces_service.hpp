@@ -8,12 +8,17 @@
 namespace gantry::metadata {
 class Database;
 }
+namespace gantry::events {
+class Publisher;
+}
 
 namespace gantry::services {
 
 class NamespacesService final : public containerd::services::namespaces::v1::Namespaces::Service {
 public:
-    explicit NamespacesService(std::shared_ptr<metadata::Database> db);
+    // `events` may be null (no exchange): nothing is published then.
+    NamespacesService(std::shared_ptr<metadata::Database> db,
+                      std::shared_ptr<events::Publisher> events);
 
     grpc::Status Get(grpc::ServerContext* ctx,
                      const containerd::services::namespaces::v1::GetNamespaceRequest* req,
@@ -34,7 +39,11 @@ public:
                         google::protobuf::Empty* resp) override;
 
 private:
+    void publish(std::string_view ns, std::string_view topic,
+                 const google::protobuf::Message& event) const;
+
     std::shared_ptr<metadata::Database> db_;
+    std::shared_ptr<events::Publisher> events_;
 };
 
 } // namespace gantry::services

@@ -3,6 +3,7 @@
 #include "tests/integration/harness.hpp"
 
 #include <algorithm>
+#include <thread>
 #include <gtest/gtest.h>
 
 namespace gantry::itest {
@@ -175,6 +176,21 @@ TEST_F(CtrTest, UnimplementedServicesAnswerUnimplemented) {
         EXPECT_TRUE(contains(o.err, "not implemented") || contains(o.err, "Unimplemented"))
             << cmd[0] << ": " << o.err;
     }
+}
+
+TEST_F(CtrTest, CtrEventsSeesNamespaceCreateAndDelete) {
+    Output events;
+    // ctr events streams until killed: the harness's timeout ends it after the changes below.
+    std::thread watcher([&] {
+        events = run({"ctr", "--address", d().socket(), "events"}, {}, std::chrono::seconds(3));
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    ASSERT_EQ(d().gantry({"namespaces", "create", "evt-ns", "k=v"}).exit_code, 0);
+    ASSERT_EQ(d().gantry({"namespaces", "rm", "evt-ns"}).exit_code, 0);
+    watcher.join();
+    EXPECT_TRUE(contains(events.out, "/namespaces/create")) << events.out << events.err;
+    EXPECT_TRUE(contains(events.out, "evt-ns")) << events.out;
+    EXPECT_TRUE(contains(events.out, "/namespaces/delete")) << events.out;
 }
 
 TEST_F(CtrTest, UnreachableDaemonIsOneLineError) {

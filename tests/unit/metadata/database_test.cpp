@@ -27,6 +27,39 @@ TEST(DatabaseOpen, CreatesAPrivateDirectoryAndMigrates) {
     EXPECT_EQ(st.st_mode & 0777, 0700u);
     EXPECT_TRUE(std::filesystem::exists(dir / "data.mdb"));
 
+    // A fresh database is not written at open (a cold start pays no commit); the first write
+    // transaction brings it to the current schema.
+    {
+        auto txn = db->begin_read();
+        EXPECT_EQ(*read_schema_version(*txn), 0);
+    }
+    ASSERT_OK(db->update([](WriteTxn& w) -> Status { return w.put("k", "v"); }));
+    {
+        auto txn = db->begin_read();
+        EXPECT_EQ(*read_schema_version(*txn), kSchemaVersion);
+    }
+}
+
+TEST(DatabaseOpen, FreshDatabaseMigratesInItsFirstWriteOnly) {
+    TempDir tmp;
+    {
+        auto db = Database::open(tmp.path());
+        ASSERT_OK(db);
+        // An aborted first write leaves the database empty, and the next write migrates.
+        {
+            auto w = db->begin_write();
+            ASSERT_OK(w);
+        }
+        auto txn = db->begin_read();
+        EXPECT_EQ(*read_schema_version(*txn), 0);
+    }
+    {
+        auto db = Database::open(tmp.path());
+        ASSERT_OK(db);
+        ASSERT_OK(db->update([](WriteTxn& w) -> Status { return w.put("k", "v"); }));
+    }
+    auto db = Database::open(tmp.path());
+    ASSERT_OK(db);
     auto txn = db->begin_read();
     EXPECT_EQ(*read_schema_version(*txn), kSchemaVersion);
 }
