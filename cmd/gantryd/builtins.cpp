@@ -69,17 +69,17 @@ void register_builtins(plugin::Registry& registry) {
                                  return serve<services::IntrospectionService>(registry, ctx.root());
                              }),
                  "builtin");
-    registry.add(
-        grpc_plugin("namespaces",
-                    {std::string(plugin::types::kMetadata), std::string(plugin::types::kEvent)},
-                    [](plugin::InitContext& ctx) -> Result<plugin::Instance> {
-                        GANTRY_ASSIGN_OR_RETURN(
-                            auto db, ctx.get_as<metadata::Database>(plugin::types::kMetadata));
-                        GANTRY_ASSIGN_OR_RETURN(
-                            auto ev, ctx.get_as<events::Publisher>(plugin::types::kEvent));
-                        return serve<services::NamespacesService>(std::move(db), std::move(ev));
-                    }),
-        "builtin");
+    // Events are optional for namespaces: without an exchange nothing is published. The
+    // exchange is registered first (register_events above), so it is up before this runs.
+    registry.add(grpc_plugin("namespaces", {std::string(plugin::types::kMetadata)},
+                             [](plugin::InitContext& ctx) -> Result<plugin::Instance> {
+                                 GANTRY_ASSIGN_OR_RETURN(auto db, ctx.get_as<metadata::Database>(
+                                                                      plugin::types::kMetadata));
+                                 auto ev = ctx.get_as<events::Publisher>(plugin::types::kEvent);
+                                 return serve<services::NamespacesService>(std::move(db),
+                                                                           ev.ok() ? *ev : nullptr);
+                             }),
+                 "builtin");
 }
 
 } // namespace gantry::daemon
