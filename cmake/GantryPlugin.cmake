@@ -12,4 +12,7 @@ function(gantry_add_plugin name)
     LIBRARY_OUTPUT_DIRECTORY "${GANTRY_PLUGIN_BUILD_DIR}")
   target_link_options(${name} PRIVATE -Wl,--no-undefined -Wl,--exclude-libs,ALL)
   install(TARGETS ${name} LIBRARY DESTINATION ${GANTRY_PLUGIN_INSTALL_DIR})
+  # Everything that runs gantryd (tests, benchmarks) depends on all plugins: a plugin left
+  # from an older configure carries an older build id and would be refused.
+  set_property(GLOBAL APPEND PROPERTY GANTRY_PLUGIN_TARGETS ${name})
 endfunction()

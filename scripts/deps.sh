@@ -7,9 +7,9 @@ build=(cmake ninja-build g++ pkg-config git
        libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
        liblmdb-dev libboost-dev libboost-filesystem-dev
        libtomlplusplus-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
-       prometheus-cpp-dev libre2-dev)
+       prometheus-cpp-dev libre2-dev libssl-dev)
 test=(libgtest-dev libgmock-dev libbenchmark-dev
-      containerd runc curl procps)
+      containerd runc curl procps busybox-static python3)
 
 want=("${build[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test[@]}")

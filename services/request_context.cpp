@@ -21,4 +21,11 @@ Result<std::string> require_namespace(const grpc::ServerContext& ctx) {
     return std::move(*ns);
 }
 
+std::string optional_lease(const grpc::ServerContext& ctx) {
+    const auto& md = ctx.client_metadata();
+    auto it = md.find(grpc::string_ref(kLeaseHeader.data(), kLeaseHeader.size()));
+    if (it == md.end()) return {};
+    return std::string(it->second.data(), it->second.size());
+}
+
 } // namespace gantry::services

@@ -17,5 +17,9 @@ inline constexpr std::string_view kLeaseHeader = "containerd-lease";
 Result<std::string> require_namespace(const grpc::ServerContext& ctx);
 // The namespace if one was sent (validated), for RPCs where it is optional.
 Result<std::optional<std::string>> optional_namespace(const grpc::ServerContext& ctx);
+// The request's lease: the first `containerd-lease` value; empty when none was sent. Lease ids
+// are not validated (containerd does not); a lease that does not exist is reported by the store
+// that records a resource in it (NotFound "lease does not exist").
+std::string optional_lease(const grpc::ServerContext& ctx);
 
 } // namespace gantry::services

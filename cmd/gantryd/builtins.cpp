@@ -45,10 +45,12 @@ Result<plugin::Instance> open_metadata(plugin::InitContext& ctx) {
 } // namespace
 
 void register_builtins(plugin::Registry& registry) {
+    // Order matters where a plugin looks another up without requiring it (optional links):
+    // events and the GC scheduler (registered with leases) come before their users.
     services::register_events(registry);
+    services::register_leases(registry);
     services::register_content(registry);
     services::register_images(registry);
-    services::register_leases(registry);
     plugin::Registration meta;
     meta.type = std::string(plugin::types::kMetadata);
     meta.id = "lmdb";
