@@ -53,7 +53,7 @@ public:
     bool skipped() const { return !skip_reason_.empty(); }
 
 private:
-    const Registration& reg_;
+    Registration reg_; // a copy: plugins may keep their context beyond init
     const config::Config& daemon_;
     ConfigPtr cfg_;
     const Registry& registry_;
