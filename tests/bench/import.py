@@ -132,7 +132,7 @@ def main():
         print(f"  {n:<20} {v * 1000:8.0f} ms  ({size / v:6.0f} MiB/s)")
     c = med["containerd + ctr"]
     print(f"ratio: same client (ctr), gantryd is {c / med['gantryd + ctr']:.2f}x containerd's speed; "
-          f"gantry's own importer {c / med['gantry + gantry']:.2f}x")
+          f"gantry's own importer {c / med['gantryd + gantry']:.2f}x")
 
 
 if __name__ == "__main__":
