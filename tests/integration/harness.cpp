@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -166,6 +167,9 @@ bool Daemon::start() {
     std::string logp = dir() + "/gantryd.log";
     pid_ = ::fork();
     if (pid_ == 0) {
+        // A test binary that dies without running destructors (a crash, SIGPIPE, a ctest
+        // timeout) must not leave its daemon behind.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = ::open(logp.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         ::dup2(fd, 1);
         ::dup2(fd, 2);
