@@ -1,6 +1,7 @@
 // The real containerd client (`ctr`, Debian's containerd 1.6) and the project's CLI against one
 // gantryd: version, plugins, namespaces, and the errors a user sees.
 #include "tests/integration/harness.hpp"
+#include "tests/integration/shared_daemon.hpp"
 
 #include <algorithm>
 #include <gtest/gtest.h>
@@ -9,17 +10,9 @@
 namespace gantry::itest {
 namespace {
 
-class CtrTest : public ::testing::Test {
+class CtrTest : public SharedDaemonTest<CtrTest> {
 protected:
-    static void SetUpTestSuite() { daemon_ = new Daemon(); }
-    static void TearDownTestSuite() {
-        delete daemon_;
-        daemon_ = nullptr;
-    }
-    Daemon& d() { return *daemon_; }
-    static Daemon* daemon_;
 };
-Daemon* CtrTest::daemon_ = nullptr;
 
 TEST_F(CtrTest, CtrVersionSeesAContainerd16Server) {
     auto v = d().ctr({"version"});

@@ -5,6 +5,7 @@
 #include "services/images/v1/images.grpc.pb.h"
 #include "tests/integration/grpc_client.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/shared_daemon.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -21,16 +22,8 @@ using namespace std::chrono_literals;
 constexpr char kDigest[] =
     "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-class EventsTest : public ::testing::Test {
+class EventsTest : public SharedDaemonTest<EventsTest> {
 protected:
-    static void SetUpTestSuite() { daemon_ = new Daemon(); }
-    static void TearDownTestSuite() {
-        delete daemon_;
-        daemon_ = nullptr;
-    }
-    Daemon& d() { return *daemon_; }
-    static Daemon* daemon_;
-
     grpc::Status create_image(const std::string& name, const std::string& ns = "default") {
         auto stub = imv1::Images::NewStub(channel(d().socket()));
         imv1::CreateImageRequest req;
@@ -56,7 +49,6 @@ protected:
         return out;
     }
 };
-Daemon* EventsTest::daemon_ = nullptr;
 
 TEST_F(EventsTest, CtrEventsSeesImageCreate) {
     auto out = watch({"ctr", "--address", d().socket(), "events"}, 3, [&] {

@@ -5,6 +5,7 @@
 #include "services/leases/v1/leases.grpc.pb.h"
 #include "tests/integration/grpc_client.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/shared_daemon.hpp"
 
 #include <filesystem>
 #include <gtest/gtest.h>
@@ -17,16 +18,8 @@ namespace leases_v1 = containerd::services::leases::v1;
 
 constexpr const char* kData = "gc test blob\n";
 
-class GcTest : public ::testing::Test {
+class GcTest : public SharedDaemonTest<GcTest> {
 protected:
-    static void SetUpTestSuite() { daemon_ = new Daemon(); }
-    static void TearDownTestSuite() {
-        delete daemon_;
-        daemon_ = nullptr;
-    }
-    Daemon& d() { return *daemon_; }
-    static Daemon* daemon_;
-
     void create_lease(const std::string& ns, const std::string& id) {
         auto stub = leases_v1::Leases::NewStub(channel(d().socket()));
         leases_v1::CreateRequest req;
@@ -73,7 +66,6 @@ protected:
         return contains(ls.out, digest);
     }
 };
-Daemon* GcTest::daemon_ = nullptr;
 
 TEST_F(GcTest, LeaseRemovalWithSyncCollectsItsContent) {
     create_lease("gc1", "l1");

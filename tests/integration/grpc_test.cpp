@@ -9,6 +9,7 @@
 #include "services/version/v1/version.grpc.pb.h"
 #include "tests/integration/grpc_client.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/shared_daemon.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,17 +19,10 @@ namespace {
 namespace nsv1 = containerd::services::namespaces::v1;
 namespace intro = containerd::services::introspection::v1;
 
-class GrpcTest : public ::testing::Test {
+class GrpcTest : public SharedDaemonTest<GrpcTest> {
 protected:
-    static void SetUpTestSuite() { daemon_ = new Daemon(); }
-    static void TearDownTestSuite() {
-        delete daemon_;
-        daemon_ = nullptr;
-    }
-    static Daemon* daemon_;
     std::shared_ptr<grpc::Channel> ch() { return channel(daemon_->socket()); }
 };
-Daemon* GrpcTest::daemon_ = nullptr;
 
 template <typename Stub, typename Req, typename Resp>
 grpc::Status unary(Stub& stub, grpc::Status (Stub::*fn)(grpc::ClientContext*, const Req&, Resp*)) {

@@ -3,6 +3,7 @@
 #include "services/images/v1/images.grpc.pb.h"
 #include "tests/integration/grpc_client.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/shared_daemon.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -19,16 +20,8 @@ constexpr char kDigest[] =
     "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 constexpr char kManifest[] = "application/vnd.oci.image.manifest.v1+json";
 
-class ImagesTest : public ::testing::Test {
+class ImagesTest : public SharedDaemonTest<ImagesTest> {
 protected:
-    static void SetUpTestSuite() { daemon_ = new Daemon(); }
-    static void TearDownTestSuite() {
-        delete daemon_;
-        daemon_ = nullptr;
-    }
-    Daemon& d() { return *daemon_; }
-    static Daemon* daemon_;
-
     std::unique_ptr<imv1::Images::Stub> stub() {
         return imv1::Images::NewStub(channel(d().socket()));
     }
@@ -49,7 +42,6 @@ protected:
         return stub()->Create(context(ns).get(), req, &resp);
     }
 };
-Daemon* ImagesTest::daemon_ = nullptr;
 
 TEST_F(ImagesTest, CreatedImageIsListedByCtrAndGantry) {
     auto img = image("docker.io/library/listed:1");

@@ -1,8 +1,9 @@
 // Importing images: `ctr images import --no-unpack` and `gantry images import --no-unpack` of the
-// two-layer OCI archive from /work/shared/bench/mkimage.py (and a `docker save` archive made from
+// two-layer OCI archive from ../shared/bench/mkimage.py (and a `docker save` archive made from
 // it), then the listings, the gc.ref labels, the lease that is gone afterwards, and removal with
 // --sync that leaves no content behind.
 #include "tests/integration/harness.hpp"
+#include "tests/integration/shared_daemon.hpp"
 
 #include <filesystem>
 #include <gtest/gtest.h>
@@ -12,20 +13,14 @@ namespace {
 
 constexpr const char* kImage = "docker.io/library/bartest:latest";
 
-class ImportTest : public ::testing::Test {
+class ImportTest : public SharedDaemonTest<ImportTest> {
 protected:
     static void SetUpTestSuite() {
-        daemon_ = new Daemon();
+        SharedDaemonTest::SetUpTestSuite();
         archive_ = daemon_->dir() + "/bartest.tar";
-        auto made = run({"python3", "/work/shared/bench/mkimage.py", archive_});
+        auto made = run({"python3", GANTRY_TEST_MKIMAGE, archive_});
         ASSERT_EQ(made.exit_code, 0) << made.err;
     }
-    static void TearDownTestSuite() {
-        delete daemon_;
-        daemon_ = nullptr;
-    }
-    Daemon& d() { return *daemon_; }
-    static Daemon* daemon_;
     static std::string archive_;
 
     std::vector<std::string> lines(const std::string& s) {
@@ -71,7 +66,6 @@ protected:
         EXPECT_EQ(lines(d().ctr({"content", "ls", "-q"}, ns).out).size(), 4u);
     }
 };
-Daemon* ImportTest::daemon_ = nullptr;
 std::string ImportTest::archive_;
 
 TEST_F(ImportTest, CtrImportsAnOciArchive) {

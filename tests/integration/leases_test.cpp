@@ -1,6 +1,7 @@
 // Leases through gantryd with the real `ctr` and the project's CLI: create, list (with filters),
 // remove (also synchronously), and the errors a user sees.
 #include "tests/integration/harness.hpp"
+#include "tests/integration/shared_daemon.hpp"
 
 #include <gtest/gtest.h>
 #include <regex>
@@ -8,17 +9,9 @@
 namespace gantry::itest {
 namespace {
 
-class LeasesTest : public ::testing::Test {
+class LeasesTest : public SharedDaemonTest<LeasesTest> {
 protected:
-    static void SetUpTestSuite() { daemon_ = new Daemon(); }
-    static void TearDownTestSuite() {
-        delete daemon_;
-        daemon_ = nullptr;
-    }
-    Daemon& d() { return *daemon_; }
-    static Daemon* daemon_;
 };
-Daemon* LeasesTest::daemon_ = nullptr;
 
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
