@@ -7,9 +7,11 @@ build=(cmake ninja-build g++ pkg-config git
        libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
        liblmdb-dev libboost-dev libboost-filesystem-dev
        libtomlplusplus-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
-       prometheus-cpp-dev libre2-dev libssl-dev)
+       prometheus-cpp-dev libre2-dev libssl-dev
+       libarchive-dev libzstd-dev zlib1g-dev libseccomp-dev)
 test=(libgtest-dev libgmock-dev libbenchmark-dev
-      containerd runc curl procps busybox-static python3)
+      containerd runc crun runsc curl procps busybox-static python3
+      btrfs-progs zstd docker.io util-linux)
 
 want=("${build[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test[@]}")
