@@ -8,13 +8,15 @@
 //      manifest.json, and an OCI index naming each image, are written the same way.
 //   4. The index and manifests get their gc.ref labels (Content.Update, one mask path a label).
 //   5. Images.Update (mask "target"), Images.Create on NotFound.
-//   6. Leases.Delete.
-// Unpacking needs snapshotters, which gantryd does not have yet (issue 5): without --no-unpack
-// the command refuses before doing anything, rather than import half of what was asked.
+//   6. Unless --no-unpack: each image's layers are unpacked into the snapshotter (unpack.hpp),
+//      still under the lease, so a failed unpack leaves nothing the lease does not hold.
+//   7. Leases.Delete.
 #include "cmd/gantry/images_import.hpp"
 
 #include "cmd/gantry/client.hpp"
+#include "cmd/gantry/oci.hpp"
 #include "cmd/gantry/output.hpp"
+#include "cmd/gantry/unpack.hpp"
 #include "services/content/v1/content.grpc.pb.h"
 #include "services/images/v1/images.grpc.pb.h"
 #include "services/leases/v1/leases.grpc.pb.h"
@@ -32,6 +34,7 @@
 #include <openssl/evp.h>
 #include <optional>
 #include <random>
+#include <set>
 #include <sys/utsname.h>
 #include <vector>
 
@@ -44,13 +47,18 @@ namespace leases_v1 = containerd::services::leases::v1;
 using json = nlohmann::json;
 
 constexpr std::size_t kChunk = 1 << 20;
-constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
-constexpr std::string_view kOciManifest = "application/vnd.oci.image.manifest.v1+json";
-constexpr std::string_view kDockerList =
-    "application/vnd.docker.distribution.manifest.list.v2+json";
-constexpr std::string_view kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
-constexpr std::string_view kDockerConfig = "application/vnd.docker.container.image.v1+json";
-constexpr std::string_view kRefPrefix = "containerd.io/gc.ref.content";
+using oci::descriptor_from;
+using oci::Descriptor;
+using oci::host_arch;
+using oci::is_index;
+using oci::is_manifest;
+using oci::kDockerConfig;
+using oci::kDockerManifest;
+using oci::kOciIndex;
+using oci::platform_matches;
+using oci::Sha256;
+using oci::sha256;
+constexpr std::string_view kRefPrefix = oci::kContentRefPrefix;
 
 // ---- the archive ----
 
@@ -186,57 +194,6 @@ private:
     std::map<std::string, std::size_t> by_path_;
 };
 
-// ---- digests ----
-
-class Sha256 {
-public:
-    Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-    ~Sha256() { EVP_MD_CTX_free(ctx_); }
-    Sha256(const Sha256&) = delete;
-    Sha256& operator=(const Sha256&) = delete;
-    void update(std::string_view s) { EVP_DigestUpdate(ctx_, s.data(), s.size()); }
-    std::string digest() {
-        unsigned char md[32];
-        unsigned int n = 0;
-        EVP_DigestFinal_ex(ctx_, md, &n);
-        std::string out = "sha256:";
-        char hex[3];
-        for (unsigned i = 0; i < n; ++i) {
-            std::snprintf(hex, sizeof hex, "%02x", md[i]);
-            out += hex;
-        }
-        return out;
-    }
-
-private:
-    EVP_MD_CTX* ctx_;
-};
-
-std::string sha256(std::string_view s) {
-    Sha256 h;
-    h.update(s);
-    return h.digest();
-}
-
-struct Descriptor {
-    std::string media_type;
-    std::string digest;
-    std::int64_t size = 0;
-    std::map<std::string, std::string> annotations;
-    std::optional<json> platform;
-};
-
-Descriptor descriptor_from(const json& j) {
-    Descriptor d;
-    d.media_type = j.value("mediaType", "");
-    d.digest = j.value("digest", "");
-    d.size = j.value("size", std::int64_t{0});
-    if (j.contains("annotations") && j["annotations"].is_object())
-        for (auto& [k, v] : j["annotations"].items())
-            if (v.is_string()) d.annotations[k] = v.get<std::string>();
-    if (j.contains("platform")) d.platform = j["platform"];
-    return d;
-}
 
 // ---- talking to gantryd ----
 
@@ -405,6 +362,9 @@ public:
         return buf;
     }
 
+    const Client& client() const { return client_; }
+    const std::string& lease() const { return lease_; }
+
 private:
     const Client& client_;
     Archive& archive_;
@@ -423,31 +383,8 @@ struct ImportOptions {
     bool digests = false;
     std::string index_name;
     bool all_platforms = false;
+    std::string snapshotter;
 };
-
-std::string host_arch() {
-    utsname u{};
-    uname(&u);
-    const std::string m = u.machine;
-    if (m == "x86_64") return "amd64";
-    if (m == "aarch64") return "arm64";
-    if (m.starts_with("arm")) return "arm";
-    if (m == "i686" || m == "i386") return "386";
-    return m;
-}
-
-bool platform_matches(const Descriptor& d) {
-    if (!d.platform || !d.platform->is_object()) return true;
-    return d.platform->value("os", "linux") == "linux" &&
-           d.platform->value("architecture", host_arch()) == host_arch();
-}
-
-bool is_index(std::string_view mt) {
-    return mt == kOciIndex || mt == kDockerList;
-}
-bool is_manifest(std::string_view mt) {
-    return mt == kOciManifest || mt == kDockerManifest;
-}
 
 // ctr's reference translators for org.opencontainers.image.ref.name.
 std::string translate_ref(const std::string& ref, const std::string& base, bool filter) {
@@ -660,18 +597,27 @@ Status run_import(Importer& imp, Archive& archive, const ImportOptions& o) {
     for (const auto& [name, target] : images) {
         auto st = imp.put_image(name, target);
         if (!st.ok()) return std::move(st).error().wrap("image " + name);
-        std::cout << name << "\n";
+        if (o.no_unpack) std::cout << name << "\n";
     }
     std::cout << std::flush;
     if (images.empty()) std::cerr << "gantry: the archive names no image; use --index-name\n";
+    if (o.no_unpack) return ok_status();
+    GANTRY_ASSIGN_OR_RETURN(const std::string sn, choose_snapshotter(imp.client(), o.snapshotter));
+    std::set<std::string> done; // one unpack per manifest, however many names it has
+    for (const auto& [name, target] : images) {
+        std::cout << "unpacking " << name << " (" << target.digest << ")..." << std::flush;
+        if (done.insert(target.digest).second) {
+            auto rootfs = resolve_rootfs(imp.client(), target);
+            if (!rootfs.ok()) return std::move(rootfs).error().wrap("unpack " + name);
+            auto st = unpack(imp.client(), imp.lease(), sn, *rootfs);
+            if (!st.ok()) return std::move(st).error().wrap("unpack " + name);
+        }
+        std::cout << "done\n" << std::flush;
+    }
     return ok_status();
 }
 
 int import_images(const Globals& g, const ImportOptions& o) {
-    if (!o.no_unpack)
-        return print_error(not_implemented(
-            "unpacking needs a snapshotter, which gantryd does not have yet (issue 5): pass "
-            "--no-unpack to import without unpacking"));
     auto archive = Archive::open(o.file);
     if (!archive.ok()) return print_error(archive.error());
     auto client = Client::connect(g);
@@ -694,9 +640,12 @@ void register_images_import(CLI::App& images_group, Globals& g) {
     cmd->add_option("file", o->file, "The archive (uncompressed tar)")
         ->required()
         ->type_name("FILE");
-    cmd->add_flag("--no-unpack", o->no_unpack,
-                  "Do not unpack the layers into a snapshotter (required until gantryd has "
-                  "snapshotters)");
+    cmd->add_flag("--no-unpack", o->no_unpack, "Store the image without unpacking its layers");
+    cmd->add_option("--snapshotter", o->snapshotter,
+                    "Snapshotter to unpack into (default: the namespace's "
+                    "containerd.io/defaults/snapshotter label, else overlayfs)")
+        ->envname("CONTAINERD_SNAPSHOTTER")
+        ->type_name("NAME");
     cmd->add_option("--base-name", o->base_name,
                     "Base name for images named only by a tag in the archive; when given, only "
                     "images with this name prefix are imported")
