@@ -363,6 +363,7 @@ void register_images(CLI::App& app, Globals& g) {
     set_action(*tag, g, [&g, tag_opts] { return finish(tag_command(g, *tag_opts)); });
 
     register_images_import(*group, g);
+    register_images_mount(*group, g);
 }
 
 } // namespace gantry::cli

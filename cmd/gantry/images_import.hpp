@@ -7,5 +7,7 @@ namespace gantry::cli {
 
 // Adds `import` to the `images` group.
 void register_images_import(CLI::App& images_group, Globals& g);
+// Adds `mount` and `unmount` (images_mount.cpp).
+void register_images_mount(CLI::App& images_group, Globals& g);
 
 } // namespace gantry::cli
