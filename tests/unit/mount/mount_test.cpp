@@ -327,3 +327,21 @@ TEST_F(MountTest, OverlayFlagOptionsApplyThroughTheNewApi) {
 
 } // namespace
 } // namespace gantry::mount
+
+namespace gantry::mount {
+namespace {
+
+TEST_F(MountTest, MountAllUndoesEarlierMountsWhenOneFails) {
+    auto t = dir("all");
+    std::vector<Mount> ms{{"tmpfs", "tmpfs", "", {}},
+                          {"bind", (root_ / "missing").string(), "/sub", {"rbind"}}};
+    auto st = mount_all(ms, t);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code(), Errc::NotFound) << st.error().message();
+    auto mps = mount_points_under(root_);
+    ASSERT_TRUE(mps.ok());
+    EXPECT_TRUE(mps->empty());
+}
+
+} // namespace
+} // namespace gantry::mount
