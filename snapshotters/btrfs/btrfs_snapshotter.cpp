@@ -16,10 +16,12 @@
 namespace gantry::snapshots::btrfs {
 
 namespace fs = std::filesystem;
+using storage::Removed;
 
 namespace {
 
 constexpr std::string_view kNewPrefix = "new-";
+// cleanup() moves unowned subvolumes aside under this prefix before deleting them.
 constexpr std::string_view kRemovePrefix = "rm-";
 
 Result<std::string> temp_name(std::string_view prefix) {
@@ -205,25 +207,17 @@ Status BtrfsSnapshotter::commit(std::string_view name, std::string_view key, con
 }
 
 Status BtrfsSnapshotter::remove(std::string_view key) {
-    GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_write());
-    GANTRY_ASSIGN_OR_RETURN(auto removed, storage::remove(tx, key));
-    const fs::path source = path_of(removed.kind, removed.id);
-    const fs::path doomed =
-        dir_of(removed.kind) / (std::string(kRemovePrefix) + std::to_string(removed.id));
-    std::error_code ec;
-    // A record without its subvolume should not exist; if it does, removing the record is
-    // still right.
-    const bool present = fs::exists(fs::symlink_status(source, ec));
-    if (present) GANTRY_TRY(rename_noreplace(source, doomed));
-    if (auto st = tx.commit(); !st.ok()) {
-        if (present) {
-            if (auto back = rename_noreplace(doomed, source); !back.ok())
-                log::error("btrfs: restore {} after a failed remove: {}", source.string(),
-                           back.error().message());
-        }
-        return st;
+    Removed removed;
+    {
+        GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_write());
+        GANTRY_ASSIGN_OR_RETURN(removed, storage::remove(tx, key));
+        GANTRY_TRY(tx.commit());
     }
-    if (present) delete_quietly(doomed);
+    // The record is gone first: the subvolume is now garbage that nothing can reach. Deleting it
+    // before the commit would let a crash in between leave a record without its data. Ids are
+    // never handed out twice once committed, so nothing can claim <dir>/<id> meanwhile; if this
+    // fails (or we crash), cleanup() deletes it.
+    delete_quietly(path_of(removed.kind, removed.id));
     return ok_status();
 }
 

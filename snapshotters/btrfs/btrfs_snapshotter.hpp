@@ -6,7 +6,7 @@
 //   view/<id>          read-only snapshot of the parent for a VIEW
 //   snapshots/<id>     read-only subvolume of a COMMITTED snapshot
 //   <dir>/new-<rand>   being built (never owned by a record)
-//   <dir>/rm-<id>      being removed (never owned by a record)
+//   <dir>/rm-<rand>    being deleted by cleanup() (never owned by a record)
 //
 // Mounts: one `btrfs` mount of the filesystem's block device with `subvolid=<id>` (and `ro` for
 // anything not ACTIVE), exactly what containerd returns, so a client mounts the subvolume
@@ -19,11 +19,13 @@
 //   commit        1. record the commit (same id)         2. read-only snapshot of active/<id>
 //                    at snapshots/new-<rand>             3. rename to snapshots/<id>
 //                 4. commit the transaction              5. delete active/<id>
-//   remove        1. delete the record                   2. rename <dir>/<id> to <dir>/rm-<id>
-//                 3. commit the transaction              4. delete rm-<id>
-// A crash at any point leaves at worst a subvolume that no record owns (new-*, rm-*, an <id>
-// whose record never committed, or active/<id> of a committed snapshot); cleanup() deletes those.
-// A record never points at a missing subvolume.
+//   remove        1. delete the record                   2. commit the transaction
+//                 3. delete <dir>/<id>
+// A crash at any point leaves at worst a subvolume that no record owns (new-*, an <id> whose
+// record never committed or was removed, active/<id> of a committed snapshot); cleanup() deletes
+// those. A record never points at a missing subvolume (the SIGKILL test checks exactly that).
+// The id of a record that never committed goes back to the pool, so building at <dir>/<id>
+// first deletes an orphan already there.
 #pragma once
 
 #include "core/snapshots/snapshotter.hpp"

@@ -6,11 +6,16 @@
 #include "snapshotters/btrfs/subvolume.hpp"
 #include "snapshotters/btrfs/testing/loop_btrfs.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <random>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -226,6 +231,102 @@ TEST_F(BtrfsSnapshotterTest, ReopenKeepsEverything) {
     EXPECT_TRUE(sn_->mounts("p").ok());
     EXPECT_TRUE(sn_->cleanup().ok());
     EXPECT_TRUE(fs::exists(root_ / "active" / "2"));
+}
+
+TEST_F(BtrfsSnapshotterTest, ConcurrentWritersEachGetTheirOwnSubvolume) {
+    ASSERT_TRUE(sn_->prepare("a", "", {}).ok());
+    ASSERT_TRUE(sn_->commit("base", "a", {}).ok());
+    constexpr int kThreads = 4, kEach = 8;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                const std::string k = "t" + std::to_string(t) + "-" + std::to_string(i);
+                bool ok = sn_->prepare(k, "base", {}).ok() && sn_->commit("c-" + k, k, {}).ok() &&
+                          sn_->view("v-" + k, "c-" + k, {}).ok();
+                if (ok && i % 2 == 0) ok = sn_->remove("v-" + k).ok() && sn_->remove("c-" + k).ok();
+                if (!ok) ++failures;
+            }
+        });
+    for (auto& th : threads)
+        th.join();
+    EXPECT_EQ(failures.load(), 0);
+    int records = 0;
+    ASSERT_TRUE(sn_->walk(nullptr,
+                          [&](const gantry::snapshots::Info&) {
+                              ++records;
+                              return gantry::ok_status();
+                          })
+                    .ok());
+    EXPECT_EQ(records, 1 + kThreads * kEach / 2 * 2);
+    std::size_t subvolumes = 0;
+    for (const char* d : {"active", "view", "snapshots"})
+        subvolumes += std::distance(fs::directory_iterator(root_ / d), fs::directory_iterator());
+    EXPECT_EQ(subvolumes, static_cast<std::size_t>(records));
+}
+
+// SIGKILL at a random moment of a busy writer, several times: afterwards every record still has
+// its subvolume, and after cleanup() every subvolume has its record.
+TEST_F(BtrfsSnapshotterTest, SigkillAtAnyPointLeavesRecordsAndSubvolumesInStep) {
+    sn_.reset();
+    std::mt19937 rng(std::random_device{}());
+    for (int round = 0; round < 6; ++round) {
+        pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            auto s = bt::BtrfsSnapshotter::open(root_);
+            if (!s.ok()) ::_exit(3);
+            auto& sn = **s;
+            std::string parent;
+            for (int i = 0;; ++i) {
+                const std::string k = "r" + std::to_string(round) + "-" + std::to_string(i);
+                if (!sn.prepare(k, parent, {}).ok()) ::_exit(4);
+                if (!sn.commit("c" + k, k, {}).ok()) ::_exit(5);
+                if (!sn.view("v" + k, "c" + k, {}).ok()) ::_exit(6);
+                if (!sn.remove("v" + k).ok()) ::_exit(7);
+                parent = "c" + k;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 250));
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        ASSERT_TRUE(WIFSIGNALED(status))
+            << "the writer failed by itself: exit " << WEXITSTATUS(status);
+    }
+    auto s = bt::BtrfsSnapshotter::open(root_);
+    ASSERT_TRUE(s.ok()) << s.error().message();
+    sn_ = *s;
+    std::vector<gantry::snapshots::Info> infos;
+    ASSERT_TRUE(sn_->walk(nullptr,
+                          [&](const gantry::snapshots::Info& i) {
+                              infos.push_back(i);
+                              return gantry::ok_status();
+                          })
+                    .ok());
+    ASSERT_FALSE(infos.empty());
+    for (const auto& i : infos) {
+        if (i.kind == Kind::committed) {
+            // Its subvolume exists: a child can be snapshotted from it.
+            auto m = sn_->view("check-" + i.name, i.name, {});
+            EXPECT_TRUE(m.ok()) << i.name << ": " << m.error().message();
+            EXPECT_TRUE(sn_->remove("check-" + i.name).ok());
+        } else {
+            auto m = sn_->mounts(i.name);
+            EXPECT_TRUE(m.ok()) << i.name << ": " << m.error().message();
+        }
+    }
+    auto st = sn_->cleanup();
+    ASSERT_TRUE(st.ok()) << st.error().message();
+    std::size_t subvolumes = 0;
+    for (const char* d : {"active", "view", "snapshots"})
+        for (const auto& e : fs::directory_iterator(root_ / d)) {
+            ++subvolumes;
+            const auto name = e.path().filename().string();
+            EXPECT_EQ(name.find_first_not_of("0123456789"), std::string::npos) << name;
+        }
+    EXPECT_EQ(subvolumes, infos.size());
 }
 
 TEST(BtrfsSnapshotterOpen, RefusesARootNotOnBtrfs) {
