@@ -2,6 +2,7 @@
 
 #include "core/fs/atomic_file.hpp"
 #include "core/log.hpp"
+#include "core/snapshots/disk_usage.hpp"
 #include "snapshotters/btrfs/filesystem.hpp"
 #include "snapshotters/btrfs/subvolume.hpp"
 #include "snapshotters/btrfs/usage.hpp"
@@ -130,7 +131,7 @@ Result<Usage> BtrfsSnapshotter::active_usage(std::string_view key) {
         }
     }
     // Walked outside the transaction: a large tree must not hold up other readers' snapshots.
-    if (parent_id == 0) return disk_usage(path_of(Kind::active, id));
+    if (parent_id == 0) return snapshots::disk_usage(path_of(Kind::active, id));
     return diff_usage(path_of(Kind::committed, parent_id), path_of(Kind::active, id));
 }
 

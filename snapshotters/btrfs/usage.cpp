@@ -44,10 +44,6 @@ Result<Usage> walk(const fs::path& upper, Pred counts) {
 
 } // namespace
 
-Result<Usage> disk_usage(const fs::path& dir) {
-    return walk(dir, [](const fs::path&, const struct stat&) { return true; });
-}
-
 Result<Usage> diff_usage(const fs::path& lower, const fs::path& upper) {
     return walk(upper, [&](const fs::path& rel, const struct stat& st) {
         if (rel.empty()) return false; // the root exists in both by construction
