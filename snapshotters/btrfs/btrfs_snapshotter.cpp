@@ -3,6 +3,7 @@
 #include "core/fs/atomic_file.hpp"
 #include "core/log.hpp"
 #include "core/snapshots/disk_usage.hpp"
+#include "core/snapshots/orphans.hpp"
 #include "snapshotters/btrfs/filesystem.hpp"
 #include "snapshotters/btrfs/subvolume.hpp"
 #include "snapshotters/btrfs/usage.hpp"
@@ -269,10 +270,9 @@ Status BtrfsSnapshotter::cleanup() {
             auto st = delete_subvolume(p);
             if (!st.ok() && !st.error().is(Errc::NotFound)) return st;
         } else {
-            // Not ours to have made, but inside our root and owned by no record.
-            std::error_code ec;
-            fs::remove_all(p, ec);
-            if (ec) return from_errno(ec.value(), "remove " + p.string());
+            // Not ours to have made, but inside our root and owned by no record. Never deleted
+            // through a mount: whatever is mounted inside is unmounted first.
+            GANTRY_TRY(snapshots::remove_tree(p));
         }
     }
     return ok_status();

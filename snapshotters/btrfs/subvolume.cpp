@@ -59,9 +59,18 @@ Result<int> destroy_one(const fs::path& p) {
     return 0;
 }
 
+Result<std::uint64_t> mount_id(const fs::path& p) {
+    struct statx stx {};
+    if (::statx(AT_FDCWD, p.c_str(), AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+        return from_errno(errno, "statx " + p.string());
+    return static_cast<std::uint64_t>(stx.stx_mnt_id);
+}
+
 // Subvolume roots strictly inside `p` that are not inside another nested one, found without
-// following symlinks. A nested subvolume is its own tree, so the walk stops at each.
+// following symlinks. A nested subvolume is its own tree, so the walk stops at each. A mount
+// point inside is an error: deleting must never reach through a mount into other data.
 Result<std::vector<fs::path>> nested_subvolumes(const fs::path& p) {
+    GANTRY_ASSIGN_OR_RETURN(auto top_mnt, mount_id(p));
     std::vector<fs::path> out;
     std::error_code ec;
     fs::recursive_directory_iterator it(p, fs::directory_options::none, ec);
@@ -70,10 +79,13 @@ Result<std::vector<fs::path>> nested_subvolumes(const fs::path& p) {
         if (ec) return from_errno(ec.value(), "walk " + p.string());
         struct stat st {};
         if (::lstat(it->path().c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) continue;
-        if (st.st_ino == BTRFS_FIRST_FREE_OBJECTID) {
-            out.push_back(it->path());
-            it.disable_recursion_pending();
-        }
+        if (st.st_ino != BTRFS_FIRST_FREE_OBJECTID) continue;
+        GANTRY_ASSIGN_OR_RETURN(auto mnt, mount_id(it->path()));
+        if (mnt != top_mnt)
+            return failed_precondition("cannot delete subvolume " + p.string() + ": " +
+                                       it->path().string() + " is a mount point");
+        out.push_back(it->path());
+        it.disable_recursion_pending();
     }
     if (ec) return from_errno(ec.value(), "walk " + p.string());
     return out;

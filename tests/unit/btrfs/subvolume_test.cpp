@@ -3,10 +3,12 @@
 #include "snapshotters/btrfs/testing/loop_btrfs.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 namespace {
@@ -118,6 +120,26 @@ TEST(Subvolume, DeleteTakesNestedSubvolumesWithIt) {
     auto st = bt::delete_subvolume(top);
     ASSERT_TRUE(st.ok()) << st.error().message();
     EXPECT_FALSE(fs::exists(top));
+}
+
+TEST(Subvolume, DeleteNeverReachesThroughAMount) {
+    GANTRY_BTRFS_OR_SKIP(btrfs);
+    const auto top = btrfs->mount_point() / "top";
+    const auto other = btrfs->mount_point() / "other";
+    ASSERT_TRUE(bt::create_subvolume(top).ok());
+    ASSERT_TRUE(bt::create_subvolume(top / "nested").ok()); // forces the walk
+    ASSERT_TRUE(bt::create_subvolume(other).ok());
+    write(other / "precious", "keep");
+    fs::create_directory(top / "m");
+    const std::string opts = "subvolid=" + std::to_string(*bt::subvolume_id(other));
+    ASSERT_EQ(::mount(btrfs->device().c_str(), (top / "m").c_str(), "btrfs", 0, opts.c_str()), 0)
+        << std::strerror(errno);
+    auto st = bt::delete_subvolume(top);
+    ::umount2((top / "m").c_str(), MNT_DETACH);
+    ASSERT_FALSE(st.ok());
+    EXPECT_TRUE(st.error().is(gantry::Errc::FailedPrecondition)) << st.error().message();
+    EXPECT_EQ(slurp(other / "precious"), "keep");
+    EXPECT_TRUE(*bt::is_subvolume(other));
 }
 
 TEST(Subvolume, DeleteRefusesWhatIsNotASubvolume) {
