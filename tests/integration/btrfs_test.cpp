@@ -91,5 +91,26 @@ TEST(Btrfs, LoadedWhenTheRootIsOnBtrfs) {
     EXPECT_EQ(btrfs_row(again.out).back(), "ok") << again.out;
 }
 
+TEST(Btrfs, RootPathMovesItOntoBtrfs) {
+    // containerd's `root_path`: the daemon's root stays where it is, the snapshotter's goes to
+    // a btrfs directory.
+    GANTRY_BTRFS_OR_SKIP(btrfs);
+    const std::string where = (btrfs->mount_point() / "snaps").string();
+    Daemon d(Daemon::Options{.config_text = "version = 2\n[plugins.\"io.containerd.snapshotter.v1."
+                                            "btrfs\"]\n  root_path = \"" +
+                                            where + "\"\n"});
+    ASSERT_GT(d.pid(), 0) << d.log();
+    auto ls = d.ctr({"plugins", "ls"});
+    ASSERT_EQ(ls.exit_code, 0) << ls.err;
+    auto row = btrfs_row(ls.out);
+    ASSERT_FALSE(row.empty()) << ls.out;
+    EXPECT_EQ(row.back(), "ok") << ls.out << d.log();
+    auto detail = d.ctr({"plugins", "ls", "-d", "id==btrfs"});
+    EXPECT_TRUE(contains(detail.out, where)) << detail.out;
+    EXPECT_TRUE(fs::is_directory(fs::path(where) / "snapshots"));
+    EXPECT_EQ(fs::status(where).permissions() & fs::perms::all, fs::perms::owner_all);
+    EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
 } // namespace
 } // namespace gantry::itest
