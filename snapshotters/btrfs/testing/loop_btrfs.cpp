@@ -4,11 +4,13 @@
 #include "core/fs/unique_fd.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <spawn.h>
+#include <string_view>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -24,6 +26,9 @@ namespace fs = std::filesystem;
 using gantry::fs::UniqueFd;
 
 namespace {
+
+// <parent>/gbtrfs-<pid>-XXXXXX
+constexpr std::string_view kPrefix = "gbtrfs-";
 
 std::string find_mkfs() {
     for (const char* p : {"/usr/sbin/mkfs.btrfs", "/sbin/mkfs.btrfs", "/usr/bin/mkfs.btrfs"})
@@ -72,6 +77,30 @@ Result<std::pair<UniqueFd, std::string>> attach(int file) {
     return unavailable("every free loop device was taken by someone else");
 }
 
+// Filesystems of test processes that were killed before their destructors ran (SIGKILL, a
+// ctest timeout): their directory names carry the owner's pid, so a dead owner's mount is
+// detached (its loop device then clears itself) and its directory removed.
+void sweep_dead(const fs::path& parent) {
+    std::error_code ec;
+    for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (!name.starts_with(kPrefix)) continue;
+        const auto rest = name.substr(kPrefix.size());
+        const auto dash = rest.find('-');
+        if (dash == std::string::npos || dash == 0) continue;
+        pid_t pid = 0;
+        try {
+            pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+        } catch (...) {
+            continue;
+        }
+        if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        ::umount2((it->path() / "mnt").c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+        std::error_code rec;
+        fs::remove_all(it->path(), rec);
+    }
+}
+
 } // namespace
 
 Result<std::unique_ptr<LoopBtrfs>> LoopBtrfs::create(const fs::path& parent, std::uint64_t size) {
@@ -79,8 +108,10 @@ Result<std::unique_ptr<LoopBtrfs>> LoopBtrfs::create(const fs::path& parent, std
     std::string mkfs = find_mkfs();
     if (mkfs.empty()) return unavailable("mkfs.btrfs is not installed (btrfs-progs)");
 
+    sweep_dead(parent);
     std::unique_ptr<LoopBtrfs> self(new LoopBtrfs());
-    std::string tmpl = (parent / "gbtrfs-XXXXXX").string();
+    std::string tmpl =
+        (parent / (std::string(kPrefix) + std::to_string(::getpid()) + "-XXXXXX")).string();
     if (!::mkdtemp(tmpl.data())) return from_errno(errno, "mkdtemp " + tmpl);
     self->dir_ = tmpl; // from here on the destructor cleans up whatever exists
 

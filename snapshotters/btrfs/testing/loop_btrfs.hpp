@@ -2,9 +2,9 @@
 //
 // Teardown is RAII and survives a failing test: the destructor unmounts (lazily if something is
 // still busy), and the loop device is attached with LO_FLAGS_AUTOCLEAR, so the kernel detaches
-// it by itself once the last mount is gone, even when the test process dies without running
-// destructors. The backing file is unlinked as soon as the loop device holds it, so nothing is
-// left on disk in any case.
+// it by itself once the last mount is gone. The backing file is unlinked as soon as the loop
+// device holds it. A test process killed outright (no destructors) leaves its mount; the next
+// create() detaches the mounts of dead owners (directory names carry the owner's pid).
 #pragma once
 
 #include "core/errors.hpp"

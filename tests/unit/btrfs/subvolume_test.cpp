@@ -3,12 +3,14 @@
 #include "snapshotters/btrfs/testing/loop_btrfs.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -199,6 +201,55 @@ TEST(LoopBtrfs, TeardownUnmountsAndDetaches) {
     for (int i = 0; i < 50 && fs::exists(backing); ++i)
         ::usleep(20000);
     EXPECT_FALSE(fs::exists(backing)) << device << " is still attached";
+}
+
+} // namespace
+
+namespace {
+
+TEST(LoopBtrfs, AKilledOwnersFilesystemIsSweptByTheNextOne) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::close(fds[0]);
+        auto r = bt::testing::LoopBtrfs::create();
+        std::string msg =
+            r.ok() ? (*r)->mount_point().string() + "\n" + (*r)->device()
+                   : "!" +
+                         std::string(r.error().is(gantry::Errc::Unavailable) ? "unavailable: "
+                                                                             : "error: ") +
+                         r.error().message();
+        (void)!::write(fds[1], msg.data(), msg.size());
+        ::close(fds[1]);
+        ::pause(); // killed here, destructors never run
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string msg;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+        msg.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    if (msg.starts_with("!unavailable")) GTEST_SKIP() << msg;
+    ASSERT_FALSE(msg.starts_with("!")) << msg;
+    const fs::path mp = msg.substr(0, msg.find('\n'));
+    const std::string device = msg.substr(msg.find('\n') + 1);
+    ASSERT_TRUE(fs::exists(mp)) << "the killed owner's mount is still there";
+
+    GANTRY_BTRFS_OR_SKIP(next);
+    EXPECT_FALSE(fs::exists(mp.parent_path())) << mp;
+    std::ifstream mounts("/proc/self/mountinfo");
+    std::string all{std::istreambuf_iterator<char>(mounts), {}};
+    EXPECT_EQ(all.find(mp.string()), std::string::npos);
+    const auto backing =
+        "/sys/block/" + fs::path(device).filename().string() + "/loop/backing_file";
+    for (int i = 0; i < 50 && fs::exists(backing) && device != next->device(); ++i)
+        ::usleep(20000);
+    if (device != next->device()) EXPECT_FALSE(fs::exists(backing)) << device;
 }
 
 } // namespace
