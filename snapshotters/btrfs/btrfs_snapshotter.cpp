@@ -49,13 +49,22 @@ void delete_quietly(const fs::path& p) {
         log::warn("btrfs: delete subvolume {}: {}", p.string(), st.error().message());
 }
 
+// Deletes `p`, a subvolume or (never made by us, but found in our root) any other tree; a tree is
+// never deleted through a mount.
+Status remove_any(const fs::path& p) {
+    auto subvol = is_subvolume(p);
+    if (!subvol.ok()) return std::move(subvol).error();
+    if (*subvol) return delete_subvolume(p);
+    return snapshots::remove_tree(p);
+}
+
 // Moves the freshly built subvolume `tmp` to `final`. A subvolume already at `final` is an orphan
 // of a crash (its id was just handed to us inside the write transaction, so no record owns it).
 Status place(const fs::path& tmp, const fs::path& final) {
     std::error_code ec;
     if (fs::exists(fs::symlink_status(final, ec))) {
         log::warn("btrfs: removing orphan subvolume {}", final.string());
-        GANTRY_TRY(delete_subvolume(final));
+        GANTRY_TRY(remove_any(final));
     }
     return rename_noreplace(tmp, final);
 }
@@ -262,18 +271,8 @@ Status BtrfsSnapshotter::cleanup() {
         // Nothing was written: the transaction only held the writer lock.
     }
     for (const auto& p : doomed) {
-        auto subvol = is_subvolume(p);
-        // A concurrent remove() may have deleted its own rm-<id> meanwhile.
-        if (!subvol.ok() && subvol.error().is(Errc::NotFound)) continue;
-        if (!subvol.ok()) return std::move(subvol).error();
-        if (*subvol) {
-            auto st = delete_subvolume(p);
-            if (!st.ok() && !st.error().is(Errc::NotFound)) return st;
-        } else {
-            // Not ours to have made, but inside our root and owned by no record. Never deleted
-            // through a mount: whatever is mounted inside is unmounted first.
-            GANTRY_TRY(snapshots::remove_tree(p));
-        }
+        // A concurrent remove() may have deleted its own subvolume meanwhile.
+        if (auto st = remove_any(p); !st.ok() && !st.error().is(Errc::NotFound)) return st;
     }
     return ok_status();
 }

@@ -187,6 +187,11 @@ TEST_F(BtrfsSnapshotterTest, AnOrphanAtTheNextIdIsReplaced) {
     auto m = sn_->prepare("a", "", {});
     ASSERT_TRUE(m.ok()) << m.error().message();
     EXPECT_FALSE(fs::exists(root_ / "active" / "1" / "stale"));
+    // Even a plain directory there (not something we make) does not block the id.
+    fs::create_directories(root_ / "active" / "2" / "sub");
+    auto n = sn_->prepare("b", "", {});
+    ASSERT_TRUE(n.ok()) << n.error().message();
+    EXPECT_TRUE(*bt::is_subvolume(root_ / "active" / "2"));
 }
 
 TEST_F(BtrfsSnapshotterTest, UsageCountsOnlyWhatTheSnapshotAdds) {
