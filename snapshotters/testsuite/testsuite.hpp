@@ -21,6 +21,7 @@
 #include <functional>
 #include <gtest/gtest.h>
 #include <memory>
+#include <ostream>
 #include <string>
 
 namespace gantry::snapshots::testsuite {
@@ -36,6 +37,11 @@ struct Backend {
     Factory factory;
     BaseDir base; // null: /var/tmp
 };
+
+// gtest prints a parameter of a failed case: the backend's name, not its bytes.
+inline void PrintTo(const Backend& b, std::ostream* os) {
+    *os << b.name;
+}
 
 class SnapshotterSuite : public ::testing::TestWithParam<Backend> {
 protected:
