@@ -11,5 +11,6 @@ void register_content(plugin::Registry& registry);
 void register_images(plugin::Registry& registry);
 void register_leases(plugin::Registry& registry);
 void register_containers(plugin::Registry& registry);
+void register_tasks(plugin::Registry& registry);
 
 } // namespace gantry::services
