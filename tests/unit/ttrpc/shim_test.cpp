@@ -12,14 +12,13 @@
 #include "tests/unit/ttrpc/shim_proc.hpp"
 #include "tests/unit/ttrpc/test_server.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -142,8 +141,8 @@ protected:
                 if (!req.ParseFromString(std::string(payload)))
                     return invalid_argument("bad ForwardRequest");
                 std::lock_guard lk(mu);
-                received.push_back({req.envelope(), std::string(ctx.ns().value_or("")),
-                                    ctx.deadline.has_value()});
+                received.push_back(
+                    {req.envelope(), std::string(ctx.ns().value_or("")), ctx.deadline.has_value()});
                 cv.notify_all();
                 return std::string(); // google.protobuf.Empty
             });
@@ -208,7 +207,8 @@ TEST_F(ShimFixture, OurClientDrivesTheRealShim) {
             auto r = c->call<taskv2::ConnectResponse>(kTask, "Connect", creq, opts());
             if (r.ok() && static_cast<pid_t>(r->shim_pid()) == shim_pid) ++good;
         });
-    for (auto& t : ts) t.join();
+    for (auto& t : ts)
+        t.join();
     EXPECT_EQ(good.load(), 50);
 
     // No container left: Shutdown ends the shim. The reply may or may not beat the close.
@@ -218,7 +218,8 @@ TEST_F(ShimFixture, OurClientDrivesTheRealShim) {
     if (!sd.ok()) {
         EXPECT_EQ(sd.error().code(), Errc::Unavailable) << sd.error().message();
     }
-    for (int i = 0; i < 100 && ::kill(shim_pid, 0) == 0; ++i) std::this_thread::sleep_for(50ms);
+    for (int i = 0; i < 100 && ::kill(shim_pid, 0) == 0; ++i)
+        std::this_thread::sleep_for(50ms);
     EXPECT_NE(::kill(shim_pid, 0), 0) << "shim still running after Shutdown";
     // Any later call on the dead connection is Unavailable, never a hang.
     auto after = c->call(kTask, "Connect", creq.SerializeAsString(), opts(2s));
@@ -264,7 +265,7 @@ TEST_F(ShimFixture, RealShimForwardsTaskEventsToOurServer) {
     for (const auto& r : received) {
         topics.push_back(r.envelope.topic());
         EXPECT_EQ(r.envelope.namespace_(), ns);
-        EXPECT_EQ(r.ns_header, ns); // sent with the ttrpc namespace header
+        EXPECT_EQ(r.ns_header, ns);  // sent with the ttrpc namespace header
         EXPECT_TRUE(r.had_deadline); // and a timeout (5 s in the shim)
         EXPECT_GT(r.envelope.timestamp().seconds(), 1600000000);
     }
@@ -294,7 +295,8 @@ TEST_F(ShimFixture, RealShimForwardsTaskEventsToOurServer) {
     taskv2::ShutdownRequest shut;
     shut.set_id(id);
     (void)c->call(kTask, "Shutdown", shut.SerializeAsString(), opts());
-    for (int i = 0; i < 100 && ::kill(shim_pid, 0) == 0; ++i) std::this_thread::sleep_for(50ms);
+    for (int i = 0; i < 100 && ::kill(shim_pid, 0) == 0; ++i)
+        std::this_thread::sleep_for(50ms);
     EXPECT_NE(::kill(shim_pid, 0), 0) << "shim still running after Shutdown";
 
     // The cleanup path containerd takes for a dead shim (§10.5): raw DeleteResponse on stdout.
