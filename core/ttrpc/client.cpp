@@ -121,8 +121,8 @@ Status Client::write_frame(const std::string& frame,
     std::lock_guard wl(write_mu_);
     std::size_t off = 0;
     while (off < frame.size()) {
-        ssize_t n = ::send(fd_.get(), frame.data() + off, frame.size() - off,
-                           MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            ::send(fd_.get(), frame.data() + off, frame.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             off += static_cast<std::size_t>(n);
             continue;
@@ -144,7 +144,8 @@ Status Client::write_frame(const std::string& frame,
         if (rc == 0 || rc < 0) {
             // Part of the frame may be on the wire: the stream cannot be resynchronised.
             if (off > 0) close();
-            return Error(Errc::DeadlineExceeded, "ttrpc: sending the request: context deadline exceeded");
+            return Error(Errc::DeadlineExceeded,
+                         "ttrpc: sending the request: context deadline exceeded");
         }
         if (p.revents & (POLLERR | POLLHUP)) {
             close();
@@ -185,13 +186,14 @@ void Client::read_loop() {
         while (auto f = decoder.next()) {
             std::uint32_t stream = f->header.stream_id;
             if (f->oversized) {
-                deliver(stream, Error(Errc::ResourceExhausted, oversized_message(f->header.length)));
+                deliver(stream,
+                        Error(Errc::ResourceExhausted, oversized_message(f->header.length)));
                 continue;
             }
             if (f->header.type != static_cast<std::uint8_t>(MessageType::Response)) {
-                deliver(stream, internal_error("ttrpc: received a frame of type " +
-                                               std::to_string(f->header.type) +
-                                               " instead of a response"));
+                deliver(stream,
+                        internal_error("ttrpc: received a frame of type " +
+                                       std::to_string(f->header.type) + " instead of a response"));
                 continue;
             }
             ::ttrpc::Response resp;

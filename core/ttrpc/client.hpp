@@ -18,11 +18,10 @@
 #include "core/fs/unique_fd.hpp"
 #include "core/ttrpc/status.hpp"
 
-#include <google/protobuf/message.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <google/protobuf/message.h>
 #include <memory>
 #include <mutex>
 #include <optional>

@@ -90,11 +90,13 @@ void EventLoop::drain_posted() {
         std::lock_guard lk(post_mu_);
         fns.swap(posted_);
     }
-    for (auto& fn : fns) fn();
+    for (auto& fn : fns)
+        fn();
 }
 
 Status EventLoop::run() {
-    while (!stop_.load()) GANTRY_TRY(run_once(-1));
+    while (!stop_.load())
+        GANTRY_TRY(run_once(-1));
     return ok_status();
 }
 

@@ -75,8 +75,7 @@ void FrameDecoder::feed(const char* data, std::size_t n) {
 std::optional<Frame> FrameDecoder::next() {
     for (;;) {
         if (discard_ > 0) {
-            auto skip =
-                static_cast<std::size_t>(std::min<std::uint64_t>(discard_, buffered()));
+            auto skip = static_cast<std::size_t>(std::min<std::uint64_t>(discard_, buffered()));
             pos_ += skip;
             discard_ -= skip;
             if (discard_ > 0) return std::nullopt;

@@ -115,8 +115,8 @@ Status Server::serve(fs::UniqueFd listener) {
     int flags = ::fcntl(lfd, F_GETFL);
     if (flags < 0 || ::fcntl(lfd, F_SETFL, flags | O_NONBLOCK) != 0)
         return from_errno(errno, "ttrpc listener");
-    GANTRY_ASSIGN_OR_RETURN(auto watch,
-                            loop_.add(lfd, EPOLLIN, [this, lfd](std::uint32_t) { on_accept(lfd); }));
+    GANTRY_ASSIGN_OR_RETURN(
+        auto watch, loop_.add(lfd, EPOLLIN, [this, lfd](std::uint32_t) { on_accept(lfd); }));
     listeners_.push_back(Listener{std::move(listener), watch, {}});
     return ok_status();
 }
@@ -210,9 +210,11 @@ void Server::on_frame(const std::shared_ptr<detail::Connection>& c, Frame& f) {
     ctx.service = req.service();
     ctx.method = req.method();
     ctx.metadata.reserve(static_cast<std::size_t>(req.metadata_size()));
-    for (const auto& kv : req.metadata()) ctx.metadata.emplace_back(kv.key(), kv.value());
+    for (const auto& kv : req.metadata())
+        ctx.metadata.emplace_back(kv.key(), kv.value());
     if (req.timeout_nano() > 0)
-        ctx.deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(req.timeout_nano());
+        ctx.deadline =
+            std::chrono::steady_clock::now() + std::chrono::nanoseconds(req.timeout_nano());
     // The handler may outlive this frame (async); it gets its own copy of what it needs.
     AsyncHandler handler = it->second;
     handler(req.payload(), ctx, Responder(c, stream));
@@ -223,9 +225,8 @@ void Server::send_response(detail::Connection& c, std::uint32_t stream, Result<s
     ::ttrpc::Response resp;
     if (r.ok()) {
         if (r->size() > kMaxMessageSize)
-            *resp.mutable_status() =
-                to_status(Error(Errc::ResourceExhausted, oversized_message(
-                                                             static_cast<std::uint32_t>(r->size()))));
+            *resp.mutable_status() = to_status(Error(
+                Errc::ResourceExhausted, oversized_message(static_cast<std::uint32_t>(r->size()))));
         else
             resp.set_payload(std::move(r).value());
     } else {

@@ -34,7 +34,7 @@ Result<std::string> socket_path(std::string_view address) {
 
 Result<fs::UniqueFd> listen_unix(const std::string& path, mode_t mode) {
     GANTRY_ASSIGN_OR_RETURN(sockaddr_un sa, make_addr(path));
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) return already_exists(path + " exists and is not a socket");
         ::unlink(path.c_str());
@@ -62,8 +62,7 @@ Result<fs::UniqueFd> dial_unix(std::string_view address) {
     do {
         rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
     } while (rc != 0 && errno == EINTR);
-    if (rc != 0)
-        return unavailable("ttrpc: dial " + path + ": " + std::strerror(errno));
+    if (rc != 0) return unavailable("ttrpc: dial " + path + ": " + std::strerror(errno));
     return fd;
 }
 

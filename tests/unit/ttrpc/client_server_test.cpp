@@ -27,12 +27,12 @@ protected:
                 return std::string(payload);
             });
         srv.server().register_method(
-            kSvc, "Namespace",
-            [](std::string_view, const CallContext& ctx) -> Result<std::string> {
+            kSvc, "Namespace", [](std::string_view, const CallContext& ctx) -> Result<std::string> {
                 auto ns = ctx.ns();
                 if (!ns) return failed_precondition("namespace is required");
                 std::string out(*ns);
-                for (const auto& [k, v] : ctx.metadata) out += "|" + k + "=" + v;
+                for (const auto& [k, v] : ctx.metadata)
+                    out += "|" + k + "=" + v;
                 return out;
             });
         srv.server().register_method(
@@ -40,11 +40,11 @@ protected:
                 return not_found("thing " + std::string(payload));
             });
         srv.server().register_method(
-            kSvc, "Deadline",
-            [](std::string_view, const CallContext& ctx) -> Result<std::string> {
+            kSvc, "Deadline", [](std::string_view, const CallContext& ctx) -> Result<std::string> {
                 if (!ctx.deadline) return std::string("none");
                 auto left = *ctx.deadline - std::chrono::steady_clock::now();
-                return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
+                return std::to_string(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
             });
         // Never answers until release_parked() runs on the loop.
         srv.server().register_async(kSvc, "Park",
@@ -155,9 +155,11 @@ TEST_F(TtrpcTest, HundredParallelCallsOnOneConnectionCompleteOutOfOrder) {
                 errors[i] = r.ok() ? *r : r.error().message();
         });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     EXPECT_EQ(good.load(), static_cast<int>(gather_n));
-    for (const auto& e : errors) EXPECT_EQ(e, "");
+    for (const auto& e : errors)
+        EXPECT_EQ(e, "");
     EXPECT_EQ(connections(), 1u);
 }
 
@@ -174,7 +176,8 @@ TEST_F(TtrpcTest, ManyClientsPipelining) {
             }
         });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     EXPECT_EQ(good.load(), 8 * 200);
 }
 
@@ -182,7 +185,8 @@ TEST_F(TtrpcTest, PayloadsNearTheLimitRoundTrip) {
     auto c = connect();
     // Request body = payload + service/method framing (< 64 bytes); response = payload + 5.
     std::string payload(kMaxMessageSize - 64, '\0');
-    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 131);
+    for (std::size_t i = 0; i < payload.size(); ++i)
+        payload[i] = static_cast<char>(i * 131);
     auto r = c->call(kSvc, "Echo", payload);
     ASSERT_TRUE(r.ok()) << r.error().message();
     EXPECT_TRUE(*r == payload);
@@ -282,7 +286,8 @@ TEST_F(TtrpcTest, DeadlineIsSentAndEnforced) {
     EXPECT_LT(took, 3s);
     // The late reply is dropped and the connection keeps working.
     srv.on_loop([this] {
-        for (auto& p : parked) p.reply(std::string("late"));
+        for (auto& p : parked)
+            p.reply(std::string("late"));
         parked.clear();
         return 0;
     });
@@ -311,7 +316,8 @@ TEST_F(TtrpcTest, ClientDisconnectMidCall) {
     // The server drops the connection; replying to it afterwards is harmless.
     EXPECT_TRUE(wait_connections(0));
     srv.on_loop([this] {
-        for (auto& p : parked) p.reply(std::string("nobody listens"));
+        for (auto& p : parked)
+            p.reply(std::string("nobody listens"));
         parked.clear();
         return 0;
     });

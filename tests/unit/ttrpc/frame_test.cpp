@@ -35,11 +35,18 @@ TEST(TtrpcFrame, ShimConnectRequestMatchesVerifiedBytes) {
     kv->set_value("default");
     std::string frame = encode_frame(1, MessageType::Request, req.SerializeAsString());
 
-    std::string want = "0000004f" "00000001" "01" "00"
-                       "0a17" + str_hex("containerd.task.v2.Task") + "1207" + str_hex("Connect") +
-                       "1a04" "0a02" + str_hex("c1") +
-                       "2a25" "0a1a" + str_hex("containerd-namespace-ttrpc") + "1207" +
-                       str_hex("default");
+    std::string want = "0000004f"
+                       "00000001"
+                       "01"
+                       "00"
+                       "0a17" +
+                       str_hex("containerd.task.v2.Task") + "1207" + str_hex("Connect") +
+                       "1a04"
+                       "0a02" +
+                       str_hex("c1") +
+                       "2a25"
+                       "0a1a" +
+                       str_hex("containerd-namespace-ttrpc") + "1207" + str_hex("default");
     EXPECT_EQ(hex(frame), want);
 }
 
@@ -52,7 +59,10 @@ TEST(TtrpcFrame, EmptySuccessIsHeaderOnly) {
 TEST(TtrpcFrame, NotFoundStatusBody) {
     ::ttrpc::Response resp;
     *resp.mutable_status() = to_status(not_found("thing x"));
-    EXPECT_EQ(hex(resp.SerializeAsString()), "0a16" "0805" "1212" + str_hex("thing x: not found"));
+    EXPECT_EQ(hex(resp.SerializeAsString()), "0a16"
+                                             "0805"
+                                             "1212" +
+                                                 str_hex("thing x: not found"));
     Error back = from_status(resp.status());
     EXPECT_EQ(back.code(), Errc::NotFound);
     EXPECT_EQ(back.message(), "thing x: not found");
@@ -83,7 +93,8 @@ TEST(TtrpcFrame, DecoderReassemblesByteByByte) {
     std::vector<Frame> got;
     for (char c : bytes) {
         dec.feed(&c, 1);
-        while (auto f = dec.next()) got.push_back(std::move(*f));
+        while (auto f = dec.next())
+            got.push_back(std::move(*f));
     }
     ASSERT_EQ(got.size(), 3u);
     EXPECT_EQ(got[0].body, "hello");
@@ -124,7 +135,8 @@ TEST(TtrpcFrame, DecoderSkipsOversizedBodyWithoutBufferingIt) {
     ASSERT_TRUE(f.has_value());
     EXPECT_FALSE(f->oversized);
     EXPECT_EQ(f->body, "next");
-    EXPECT_EQ(oversized_message(big), "message length 4194305 exceed maximum message size of 4194304");
+    EXPECT_EQ(oversized_message(big),
+              "message length 4194305 exceed maximum message size of 4194304");
 }
 
 } // namespace
