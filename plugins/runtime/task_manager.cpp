@@ -102,7 +102,7 @@ private:
             if (n <= 0) continue;
             line.append(buf, static_cast<std::size_t>(n));
             for (auto nl = line.find('\n'); nl != std::string::npos; nl = line.find('\n')) {
-                if (nl > 0) log::info("shim log {}: {}", who_, line.substr(0, nl));
+                if (nl > 0) log::debug("shim log {}: {}", who_, line.substr(0, nl));
                 line.erase(0, nl + 1);
             }
         }
