@@ -3,6 +3,8 @@
 #include "cmd/gantryd/builtins.hpp"
 #include "cmd/gantryd/root_lock.hpp"
 #include "cmd/gantryd/socket_path.hpp"
+#include "cmd/gantryd/ttrpc_endpoint.hpp"
+#include "core/events/exchange.hpp"
 #include "core/fs/atomic_file.hpp"
 #include "core/log.hpp"
 #include "core/metrics/registry.hpp"
@@ -57,6 +59,22 @@ void publish_plugin_status(const plugin::Registry& registry) {
 int fail(const Error& e) {
     std::fprintf(stderr, "gantryd: %s\n", e.message().c_str());
     return 1;
+}
+
+// Shims forward events to <gRPC address>.ttrpc (protocol-facts §1.1, §10.4). Without the event
+// exchange (a failed plugin) there is nothing to forward into, and no socket.
+Result<std::unique_ptr<TtrpcEndpoint>> start_ttrpc(const config::Config& cfg,
+                                                   const plugin::Registry& registry) {
+    auto inst = registry.find(plugin::types::kEvent, "exchange");
+    if (!inst.ok()) {
+        log::warn("no event exchange ({}): not serving ttrpc events", inst.error().message());
+        return std::unique_ptr<TtrpcEndpoint>();
+    }
+    // The exchange's instance is a Publisher pointing at the Exchange (services/events).
+    auto pub = std::static_pointer_cast<events::Publisher>(*inst);
+    return TtrpcEndpoint::start(cfg.grpc.address + ".ttrpc", static_cast<uid_t>(cfg.grpc.uid),
+                                static_cast<gid_t>(cfg.grpc.gid),
+                                std::static_pointer_cast<events::Exchange>(pub));
 }
 
 } // namespace
@@ -114,6 +132,11 @@ int run(config::Config cfg) {
         server->Shutdown();
         return fail(st.error());
     }
+    auto ttrpc = start_ttrpc(cfg, registry);
+    if (!ttrpc.ok()) {
+        server->Shutdown();
+        return fail(ttrpc.error());
+    }
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
     log::info("gantryd serving on {} ({} services, {} plugins) after {:.1f} ms", cfg.grpc.address,
               nservices, registry.records().size(), ms.count());
@@ -125,6 +148,7 @@ int run(config::Config cfg) {
         static_cast<services::GrpcService*>(inst.get())->shutdown();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server->Wait();
+    ttrpc->reset();
     ::unlink(cfg.grpc.address.c_str());
     log::info("gantryd stopped");
     return 0;
