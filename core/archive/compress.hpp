@@ -4,6 +4,7 @@
 // are comparable in size.
 #pragma once
 
+#include "core/archive/decompress.hpp" // Compression
 #include "core/archive/diff.hpp"
 #include "core/errors.hpp"
 
@@ -11,8 +12,6 @@
 #include <string_view>
 
 namespace gantry::archive {
-
-enum class Compression { None, Gzip, Zstd };
 
 class Compressor {
 public:

@@ -41,11 +41,6 @@ TEST_F(GrpcTest, EveryUnimplementedServiceAnswersUnimplementedQuickly) {
                   grpc::StatusCode::UNIMPLEMENTED);
     }
     {
-        auto s = containerd::services::diff::v1::Diff::NewStub(c);
-        EXPECT_EQ(unary(*s, &decltype(s)::element_type::Apply).error_code(),
-                  grpc::StatusCode::UNIMPLEMENTED);
-    }
-    {
         auto s = containerd::services::tasks::v1::Tasks::NewStub(c);
         EXPECT_EQ(unary(*s, &decltype(s)::element_type::List).error_code(),
                   grpc::StatusCode::UNIMPLEMENTED);
