@@ -1,0 +1,4 @@
+# Safe layer apply and layer stream decompression (DESIGN.md §6, protocol-facts.md §8.5-8.6).
+set(GANTRY_ARCHIVE_SOURCES
+    archive/apply.cpp
+    archive/decompress.cpp)
