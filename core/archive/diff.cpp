@@ -7,23 +7,22 @@
 
 #include "core/fs/unique_fd.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -170,7 +169,8 @@ Result<std::size_t> read_full(int fd, char* buf, std::size_t len, const std::str
     return got;
 }
 
-Result<bool> same_content(int lfd_dir, int ufd_dir, const std::string& name, const std::string& rel) {
+Result<bool> same_content(int lfd_dir, int ufd_dir, const std::string& name,
+                          const std::string& rel) {
     UniqueFd a(::openat(lfd_dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!a) return sys_error(errno, "open lower", rel);
     UniqueFd b(::openat(ufd_dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
@@ -372,11 +372,13 @@ private:
 
     Status in_both(int lower_fd, int upper_fd, const std::string& rel, const std::string& name) {
         std::string child = join(rel, name);
-        struct stat ls {}, us{};
+        struct stat ls {
+        }, us{};
         GANTRY_ASSIGN_OR_RETURN(bool in_upper, lstat_at(upper_fd, name, us, child));
         GANTRY_ASSIGN_OR_RETURN(bool in_lower, lstat_at(lower_fd, name, ls, child));
         if (!in_upper) return in_lower ? whiteout_stat(rel, name) : ok_status();
-        if (!in_lower || S_ISDIR(us.st_mode) != S_ISDIR(ls.st_mode)) return added(upper_fd, rel, name);
+        if (!in_lower || S_ISDIR(us.st_mode) != S_ISDIR(ls.st_mode))
+            return added(upper_fd, rel, name);
         if (!S_ISDIR(us.st_mode)) return compare_files(lower_fd, upper_fd, rel, name, ls, us);
 
         GANTRY_ASSIGN_OR_RETURN(UniqueFd udir, open_dir(upper_fd, name, child));
@@ -386,11 +388,10 @@ private:
         GANTRY_ASSIGN_OR_RETURN(auto ux, read_xattrs(upper_fd, name, child));
         // Replaced: none of the lower's entries is left. One opaque marker says that, and
         // everything below is written as new.
-        bool replaced = !lnames.empty() && std::none_of(lnames.begin(), lnames.end(),
-                                                        [&](const std::string& n) {
-                                                            return std::binary_search(
-                                                                unames.begin(), unames.end(), n);
-                                                        });
+        bool replaced = !lnames.empty() &&
+                        std::none_of(lnames.begin(), lnames.end(), [&](const std::string& n) {
+                            return std::binary_search(unames.begin(), unames.end(), n);
+                        });
         if (replaced) {
             GANTRY_TRY(write_dir(child, us, ux));
             GANTRY_TRY(opaque_marker(child, us));
@@ -449,7 +450,8 @@ private:
         }
         GANTRY_TRY(ensure_parents(rel));
         GANTRY_TRY(write_file(dirfd, name, rel, st, x));
-        for (const auto& other : extra_links) GANTRY_TRY(write_hardlink(other, rel, st));
+        for (const auto& other : extra_links)
+            GANTRY_TRY(write_hardlink(other, rel, st));
         return ok_status();
     }
 
@@ -567,7 +569,8 @@ private:
     }
 
     static void add_xattrs(archive_entry* e, const Xattrs& x) {
-        for (const auto& [k, v] : x) archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
+        for (const auto& [k, v] : x)
+            archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
     }
 
     // Redirected directories and metacopy files keep their data elsewhere in the lowers; this
@@ -639,8 +642,8 @@ Status write_diff(const std::filesystem::path& lower, const std::filesystem::pat
     return tar.close();
 }
 
-Status write_overlay_diff(const std::filesystem::path& lower,
-                          const std::filesystem::path& upperdir, const ByteSink& sink) {
+Status write_overlay_diff(const std::filesystem::path& lower, const std::filesystem::path& upperdir,
+                          const ByteSink& sink) {
     GANTRY_ASSIGN_OR_RETURN(UniqueFd ufd, open_root(upperdir));
     GANTRY_ASSIGN_OR_RETURN(UniqueFd lfd, open_root(lower));
     struct stat root_st {};

@@ -41,7 +41,7 @@ Status write_diff(const std::filesystem::path& lower, const std::filesystem::pat
 // `lower` as in write_diff(), so both paths give the same layer.
 // FailedPrecondition when the upperdir uses overlay features this walk cannot read (redirected
 // directories, metacopy files): the caller falls back to write_diff() over mounted trees.
-Status write_overlay_diff(const std::filesystem::path& lower,
-                          const std::filesystem::path& upperdir, const ByteSink& sink);
+Status write_overlay_diff(const std::filesystem::path& lower, const std::filesystem::path& upperdir,
+                          const ByteSink& sink);
 
 } // namespace gantry::archive

@@ -7,10 +7,9 @@
 #include "core/content/store.hpp"
 #include "core/log.hpp"
 
-#include <openssl/evp.h>
-
 #include <chrono>
 #include <cstdio>
+#include <openssl/evp.h>
 #include <optional>
 #include <random>
 #include <system_error>
@@ -62,7 +61,8 @@ std::string unique_ref() {
     std::random_device rd;
     std::uint32_t r = rd();
     std::string ref = std::to_string(nanos) + "-";
-    for (int i = 0; i < 4; ++i) ref += kB64[(r >> (6 * i)) & 63];
+    for (int i = 0; i < 4; ++i)
+        ref += kB64[(r >> (6 * i)) & 63];
     return ref;
 }
 
@@ -88,9 +88,8 @@ struct DiffResult {
 Result<DiffResult> stream_diff(content::Writer& writer, Compression compression,
                                const std::function<Status(const archive::ByteSink&)>& produce) {
     GANTRY_ASSIGN_OR_RETURN(auto compressor,
-                            archive::Compressor::create(compression, [&](std::string_view b) {
-                                return writer.write(b);
-                            }));
+                            archive::Compressor::create(
+                                compression, [&](std::string_view b) { return writer.write(b); }));
     Sha256 diff_id;
     archive::ByteSink sink = [&](std::string_view b) -> Status {
         diff_id.update(b);
@@ -129,7 +128,8 @@ std::vector<mount::Mount> read_only_mounts(std::span<const mount::Mount> mounts)
             std::string upperdir = mount::option_value(m, "upperdir");
             if (!upperdir.empty()) {
                 std::string lowers = upperdir;
-                for (const auto& l : mount::lowerdirs(m)) lowers += ":" + l;
+                for (const auto& l : mount::lowerdirs(m))
+                    lowers += ":" + l;
                 r.options.clear();
                 for (const auto& o : m.options) {
                     if (o.starts_with("upperdir=") || o.starts_with("workdir=") ||
@@ -169,7 +169,8 @@ Result<Descriptor> WalkingDiffer::apply(std::string_view ns, const Descriptor& l
         // Every layer after the first: straight into the upperdir, no mount (§8.6).
         root = mount::option_value(mounts[0], "upperdir");
         aopts.whiteouts = archive::WhiteoutMode::OverlayUpper;
-        for (const auto& l : mount::lowerdirs(mounts[0])) aopts.lower_dirs.emplace_back(l);
+        for (const auto& l : mount::lowerdirs(mounts[0]))
+            aopts.lower_dirs.emplace_back(l);
     } else {
         std::error_code ec;
         std::filesystem::create_directories(state_, ec);

@@ -23,7 +23,8 @@ constexpr const char* host_platform() {
 }
 
 Result<plugin::Instance> init(plugin::InitContext& ctx) {
-    GANTRY_ASSIGN_OR_RETURN(auto content, ctx.get_as<content::LocalPlugin>(plugin::types::kContent));
+    GANTRY_ASSIGN_OR_RETURN(auto content,
+                            ctx.get_as<content::LocalPlugin>(plugin::types::kContent));
     std::shared_ptr<diff::Differ> differ =
         std::make_shared<diff::WalkingDiffer>(content->store, ctx.state());
     ctx.platforms.push_back(host_platform());

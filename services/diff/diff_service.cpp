@@ -10,7 +10,8 @@ namespace dv1 = containerd::services::diff::v1;
 
 namespace {
 
-std::vector<mount::Mount> from_proto(const google::protobuf::RepeatedPtrField<containerd::types::Mount>& ms) {
+std::vector<mount::Mount>
+from_proto(const google::protobuf::RepeatedPtrField<containerd::types::Mount>& ms) {
     std::vector<mount::Mount> out;
     out.reserve(static_cast<std::size_t>(ms.size()));
     for (const auto& m : ms)

@@ -29,9 +29,8 @@ Result<Descriptor> DifferChain::compare(std::string_view ns, std::string_view le
                                         std::span<const mount::Mount> lower,
                                         std::span<const mount::Mount> upper,
                                         const CompareOptions& options) {
-    return first_implemented(differs_, "diff", [&](Differ& d) {
-        return d.compare(ns, lease, lower, upper, options);
-    });
+    return first_implemented(
+        differs_, "diff", [&](Differ& d) { return d.compare(ns, lease, lower, upper, options); });
 }
 
 } // namespace gantry::diff

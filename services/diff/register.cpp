@@ -26,8 +26,7 @@ Result<plugin::Instance> init_chain(plugin::InitContext& ctx) {
     std::vector<std::shared_ptr<diff::Differ>> ordered;
     for (const auto& id : cfg.order) {
         auto it = loaded.find(id);
-        if (it == loaded.end())
-            return failed_precondition("needed differ not loaded: " + id);
+        if (it == loaded.end()) return failed_precondition("needed differ not loaded: " + id);
         ordered.push_back(std::static_pointer_cast<diff::Differ>(it->second));
     }
     std::shared_ptr<diff::Differ> chain = std::make_shared<diff::DifferChain>(std::move(ordered));

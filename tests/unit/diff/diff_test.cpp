@@ -10,13 +10,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <cstdlib>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-
-#include <cstdlib>
-#include <cstring>
 
 namespace gantry::archive {
 namespace {
@@ -34,7 +33,8 @@ protected:
     void TearDown() override {
         if (root_.empty()) return;
         if (auto mps = mount::mount_points_under(root_); mps.ok())
-            for (const auto& mp : *mps) ::umount2(mp.c_str(), MNT_DETACH);
+            for (const auto& mp : *mps)
+                ::umount2(mp.c_str(), MNT_DETACH);
         std::error_code ec;
         stdfs::remove_all(root_, ec);
     }
@@ -210,7 +210,9 @@ TEST_F(DiffTest, OutputIsDeterministicAndMinimal) {
     EXPECT_TRUE(has("hl2 -> hl3"));
     EXPECT_TRUE(has("nh2 -> nh1"));
     // Sorted walk: a directory comes before its children.
-    auto pos = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+    auto pos = [&](const std::string& n) {
+        return std::find(names.begin(), names.end(), n) - names.begin();
+    };
     EXPECT_LT(pos("newdir/"), pos("newdir/deeper/"));
     EXPECT_LT(pos("newdir/deeper/"), pos("newdir/deeper/file"));
     EXPECT_LT(pos("mod.txt"), pos("new.txt"));
@@ -278,9 +280,8 @@ TEST_F(DiffTest, OverlayRedirectFallsBackWithFailedPrecondition) {
 
 TEST_F(DiffTest, SinkErrorStopsTheDiff) {
     auto lower = make_lower();
-    auto st = write_diff("", lower, [](std::string_view) -> Status {
-        return unavailable("disk full");
-    });
+    auto st =
+        write_diff("", lower, [](std::string_view) -> Status { return unavailable("disk full"); });
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error().code(), Errc::Unavailable);
 }
@@ -289,7 +290,8 @@ class CompressTest : public ::testing::TestWithParam<Compression> {};
 
 TEST_P(CompressTest, RoundTripsThroughTheDecompressor) {
     std::string input;
-    for (int i = 0; i < 200'000; ++i) input += std::to_string(i * 7919 % 1000) + ",";
+    for (int i = 0; i < 200'000; ++i)
+        input += std::to_string(i * 7919 % 1000) + ",";
     std::string packed;
     auto c = Compressor::create(GetParam(), [&](std::string_view b) {
         packed.append(b);
@@ -304,8 +306,9 @@ TEST_P(CompressTest, RoundTripsThroughTheDecompressor) {
         EXPECT_LT(packed.size(), input.size() / 2);
     }
     EXPECT_EQ(detect_compression(std::span<const char>(packed.data(), 4)), GetParam());
-    auto d = decompress(std::make_unique<SpanSource>(std::span<const char>(packed.data(), packed.size())),
-                        std::nullopt);
+    auto d = decompress(
+        std::make_unique<SpanSource>(std::span<const char>(packed.data(), packed.size())),
+        std::nullopt);
     ASSERT_TRUE(d.ok());
     std::string out;
     std::vector<char> buf(65536);

@@ -2,19 +2,18 @@
 // (type, mode, owner, xattrs, link targets, content, regular-file mtimes, hard-link groups).
 #pragma once
 
+#include <algorithm>
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 #include <vector>
 
 namespace gantry::testing {
@@ -50,7 +49,8 @@ inline std::string xattrs_of(const stdfs::path& p) {
     }
     std::sort(out.begin(), out.end());
     std::string s;
-    for (auto& x : out) s += x + ";";
+    for (auto& x : out)
+        s += x + ";";
     return s;
 }
 
@@ -58,8 +58,8 @@ inline std::string xattrs_of(const stdfs::path& p) {
 inline std::map<std::string, std::string> snapshot(const stdfs::path& root) {
     std::map<std::string, std::string> out;
     std::map<std::pair<dev_t, ino_t>, std::vector<std::string>> links;
-    for (auto it = stdfs::recursive_directory_iterator(root); it != stdfs::recursive_directory_iterator();
-         ++it) {
+    for (auto it = stdfs::recursive_directory_iterator(root);
+         it != stdfs::recursive_directory_iterator(); ++it) {
         auto rel = stdfs::relative(it->path(), root).string();
         struct stat st {};
         ::lstat(it->path().c_str(), &st);
@@ -86,8 +86,10 @@ inline std::map<std::string, std::string> snapshot(const stdfs::path& root) {
         if (names.size() < 2) continue;
         std::sort(names.begin(), names.end());
         std::string group;
-        for (auto& n : names) group += n + ",";
-        for (auto& n : names) out[n] += " links=" + group;
+        for (auto& n : names)
+            group += n + ",";
+        for (auto& n : names)
+            out[n] += " links=" + group;
     }
     return out;
 }
