@@ -1,5 +1,10 @@
 #include "core/archive/compress.hpp"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <vector>
 #include <zlib.h>
 #include <zstd.h>
@@ -98,7 +103,100 @@ private:
     ZSTD_CCtx* cctx_ = nullptr;
 };
 
+// Producer side: fills `pending_` and hands full chunks to the worker through a bounded queue.
+class Pipelined final : public Compressor {
+public:
+    Pipelined(std::unique_ptr<Compressor> inner, std::size_t chunk, std::size_t depth)
+        : inner_(std::move(inner)), chunk_(chunk), depth_(depth) {
+        pending_.reserve(chunk_);
+        worker_ = std::thread([this] { run(); });
+    }
+    ~Pipelined() override {
+        {
+            std::lock_guard lk(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        if (worker_.joinable()) worker_.join();
+    }
+
+    Status write(std::string_view data) override {
+        while (!data.empty()) {
+            std::size_t n = std::min(data.size(), chunk_ - pending_.size());
+            pending_.insert(pending_.end(), data.begin(),
+                            data.begin() + static_cast<std::ptrdiff_t>(n));
+            data.remove_prefix(n);
+            if (pending_.size() == chunk_) GANTRY_TRY(hand_over(false));
+        }
+        return ok_status();
+    }
+
+    Status finish() override {
+        GANTRY_TRY(hand_over(true));
+        worker_.join();
+        std::lock_guard lk(mu_);
+        if (error_) return *error_;
+        return ok_status();
+    }
+
+private:
+    Status hand_over(bool last) {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return queue_.size() < depth_ || error_ || stop_; });
+        if (error_) return *error_;
+        if (!pending_.empty()) queue_.push_back(std::move(pending_));
+        pending_ = {};
+        pending_.reserve(chunk_);
+        if (last) done_ = true;
+        cv_.notify_all();
+        return ok_status();
+    }
+
+    void run() {
+        for (;;) {
+            std::vector<char> chunk;
+            {
+                std::unique_lock lk(mu_);
+                cv_.wait(lk, [&] { return !queue_.empty() || done_ || stop_; });
+                if (stop_) return;
+                if (queue_.empty()) break; // done_ and drained
+                chunk = std::move(queue_.front());
+                queue_.pop_front();
+                cv_.notify_all();
+            }
+            if (auto s = inner_->write(std::string_view(chunk.data(), chunk.size())); !s.ok())
+                return fail(std::move(s).error());
+        }
+        if (auto s = inner_->finish(); !s.ok()) fail(std::move(s).error());
+    }
+
+    void fail(Error e) {
+        std::lock_guard lk(mu_);
+        error_ = std::move(e);
+        cv_.notify_all();
+    }
+
+    std::unique_ptr<Compressor> inner_;
+    std::size_t chunk_;
+    std::size_t depth_;
+    std::vector<char> pending_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::vector<char>> queue_;
+    std::optional<Error> error_;
+    bool done_ = false;
+    bool stop_ = false;
+    std::thread worker_;
+};
+
 } // namespace
+
+Result<std::unique_ptr<Compressor>>
+Compressor::create_pipelined(Compression c, ByteSink out, std::size_t chunk, std::size_t depth) {
+    GANTRY_ASSIGN_OR_RETURN(auto inner, create(c, std::move(out)));
+    if (chunk == 0 || depth == 0) return invalid_argument("pipeline chunk and depth must be > 0");
+    return std::unique_ptr<Compressor>(std::make_unique<Pipelined>(std::move(inner), chunk, depth));
+}
 
 Result<std::unique_ptr<Compressor>> Compressor::create(Compression c, ByteSink out) {
     switch (c) {

@@ -21,6 +21,13 @@ public:
     virtual Status finish() = 0;
 
     static Result<std::unique_ptr<Compressor>> create(Compression c, ByteSink out);
+    // The same on a background thread: write() only copies into a bounded queue of chunks
+    // (`depth` of `chunk` bytes), so walking the trees overlaps with compressing and storing.
+    // `out` is called on that thread. An error there is returned by a later write() or by
+    // finish(); destruction without finish() stops the thread and drops queued data.
+    static Result<std::unique_ptr<Compressor>> create_pipelined(Compression c, ByteSink out,
+                                                                std::size_t chunk = 1 << 20,
+                                                                std::size_t depth = 4);
 };
 
 } // namespace gantry::archive

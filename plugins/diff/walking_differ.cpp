@@ -87,8 +87,9 @@ struct DiffResult {
 
 Result<DiffResult> stream_diff(content::Writer& writer, Compression compression,
                                const std::function<Status(const archive::ByteSink&)>& produce) {
+    // Compression and the content writer run on their own thread, overlapped with the walk.
     GANTRY_ASSIGN_OR_RETURN(auto compressor,
-                            archive::Compressor::create(
+                            archive::Compressor::create_pipelined(
                                 compression, [&](std::string_view b) { return writer.write(b); }));
     Sha256 diff_id;
     archive::ByteSink sink = [&](std::string_view b) -> Status {

@@ -286,14 +286,22 @@ TEST_F(DiffTest, SinkErrorStopsTheDiff) {
     EXPECT_EQ(st.error().code(), Errc::Unavailable);
 }
 
-class CompressTest : public ::testing::TestWithParam<Compression> {};
+class CompressTest : public ::testing::TestWithParam<std::tuple<Compression, bool>> {
+protected:
+    Compression compression() const { return std::get<0>(GetParam()); }
+    Result<std::unique_ptr<Compressor>> make(ByteSink out) const {
+        return std::get<1>(GetParam())
+                   ? Compressor::create_pipelined(compression(), std::move(out), 4096, 2)
+                   : Compressor::create(compression(), std::move(out));
+    }
+};
 
 TEST_P(CompressTest, RoundTripsThroughTheDecompressor) {
     std::string input;
     for (int i = 0; i < 200'000; ++i)
         input += std::to_string(i * 7919 % 1000) + ",";
     std::string packed;
-    auto c = Compressor::create(GetParam(), [&](std::string_view b) {
+    auto c = make([&](std::string_view b) {
         packed.append(b);
         return ok_status();
     });
@@ -302,10 +310,10 @@ TEST_P(CompressTest, RoundTripsThroughTheDecompressor) {
         ASSERT_TRUE((*c)->write(std::string_view(input).substr(off, 10'000)).ok());
     }
     ASSERT_TRUE((*c)->finish().ok());
-    if (GetParam() != Compression::None) {
+    if (compression() != Compression::None) {
         EXPECT_LT(packed.size(), input.size() / 2);
     }
-    EXPECT_EQ(detect_compression(std::span<const char>(packed.data(), 4)), GetParam());
+    EXPECT_EQ(detect_compression(std::span<const char>(packed.data(), 4)), compression());
     auto d = decompress(
         std::make_unique<SpanSource>(std::span<const char>(packed.data(), packed.size())),
         std::nullopt);
@@ -322,8 +330,36 @@ TEST_P(CompressTest, RoundTripsThroughTheDecompressor) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, CompressTest,
-                         ::testing::Values(Compression::None, Compression::Gzip,
-                                           Compression::Zstd));
+                         ::testing::Combine(::testing::Values(Compression::None, Compression::Gzip,
+                                                              Compression::Zstd),
+                                            ::testing::Bool()));
+
+TEST(PipelinedCompressor, ASinkErrorReachesTheProducer) {
+    int calls = 0;
+    auto c = Compressor::create_pipelined(
+        Compression::None,
+        [&](std::string_view) -> Status {
+            return ++calls > 2 ? unavailable("disk full") : ok_status();
+        },
+        1024, 2);
+    ASSERT_TRUE(c.ok());
+    std::string block(1024, 'x');
+    Status st = ok_status();
+    for (int i = 0; i < 100 && st.ok(); ++i)
+        st = (*c)->write(block);
+    if (st.ok()) st = (*c)->finish();
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code(), Errc::Unavailable);
+}
+
+TEST(PipelinedCompressor, DestroyedWithoutFinishStopsCleanly) {
+    auto c = Compressor::create_pipelined(
+        Compression::Gzip, [](std::string_view) { return ok_status(); }, 1024, 1);
+    ASSERT_TRUE(c.ok());
+    std::string block(10'000, 'y');
+    ASSERT_TRUE((*c)->write(block).ok());
+    c.value().reset();
+}
 
 } // namespace
 } // namespace gantry::archive
