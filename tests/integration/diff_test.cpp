@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sstream>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -327,6 +328,40 @@ TEST_F(DiffServiceTest, NamespacesAreRequiredAndIsolated) {
     st = apply(kTarGzip, dg, static_cast<std::int64_t>(blob.size()), {bind_mount(target)}, &resp,
                "other-ns");
     EXPECT_TRUE(st.ok()) << st.error_message();
+}
+
+TEST_F(DiffServiceTest, CtrListsTheDifferAndTheServices) {
+    auto o = daemon_->ctr({"plugins", "ls"});
+    ASSERT_EQ(o.exit_code, 0) << o.err;
+    auto line_of = [&](const std::string& type, const std::string& id) {
+        std::istringstream in(o.out);
+        for (std::string l; std::getline(in, l);)
+            if (contains(l, type) && contains(l, " " + id + " ")) return l;
+        return std::string();
+    };
+    EXPECT_TRUE(contains(line_of("io.containerd.differ.v1", "walking"), "ok")) << o.out;
+    EXPECT_TRUE(contains(line_of("io.containerd.differ.v1", "walking"), "linux/")) << o.out;
+    EXPECT_TRUE(contains(line_of("io.containerd.service.v1", "diff-service"), "ok")) << o.out;
+    EXPECT_TRUE(contains(line_of("io.containerd.grpc.v1", "diff"), "ok")) << o.out;
+}
+
+// A daemon killed during an apply leaves a mounted temporary directory; the next start
+// unmounts and removes it without touching what it showed.
+TEST(DiffRestart, StaleTemporaryMountsAreCleanedAtStart) {
+    Daemon d(Daemon::Options{.start_now = false});
+    std::string shown = d.dir() + "/snapshot";
+    std::string stale = d.state() + "/io.containerd.differ.v1.walking/mount-stale1";
+    ASSERT_EQ(run({"sh", "-c",
+                   "mkdir -p " + shown + " " + stale + " && echo keep > " + shown +
+                       "/file && mount --bind " + shown + " " + stale})
+                  .exit_code,
+              0);
+    ASSERT_TRUE(contains(slurp("/proc/self/mountinfo"), stale));
+    ASSERT_TRUE(d.start()) << d.log();
+    EXPECT_FALSE(contains(slurp("/proc/self/mountinfo"), stale));
+    struct stat s {};
+    EXPECT_NE(::stat(stale.c_str(), &s), 0);
+    EXPECT_EQ(slurp(shown + "/file"), "keep\n");
 }
 
 } // namespace
