@@ -33,7 +33,9 @@ constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 constexpr int kMaxSymlinks = 40; // the kernel's MAXSYMLINKS
 
+// Names in messages are quoted and cut: a hostile 4 KiB name should not flood the log.
 std::string in_quotes(std::string_view s) {
+    if (s.size() > 200) return "\"" + std::string(s.substr(0, 200)) + "...\"";
     return "\"" + std::string(s) + "\"";
 }
 
