@@ -39,7 +39,6 @@ const std::map<std::string, std::string>& reasons() {
         {"absolute_root_etc", "absolute path"},
         {"hardlink_dotdot", "escapes the root"},
         {"hardlink_absolute", "absolute path"},
-        {"hardlink_etc_passwd", "absolute path"},
         {"hardlink_through_symlink", "No such file"},
         {"hardlink_through_dotdot_symlink", "No such file"},
         {"hardlink_to_directory", "not a regular file"},
@@ -80,6 +79,13 @@ std::set<std::string> snapshot(const stdfs::path& dir) {
     return out;
 }
 
+// A file name in the host's /etc that no system uses: cases aimed at /etc write only this,
+// and the test fails (and cleans up) if it ever appears there.
+const std::string& host_probe_name() {
+    static const std::string n = "gantry-hostile-probe-" + std::to_string(::getpid());
+    return n;
+}
+
 std::string rel(const stdfs::path& p) {
     return p.relative_path().string(); // no leading "/"
 }
@@ -98,13 +104,13 @@ std::vector<Case> corpus() {
     refused("absolute", [](const stdfs::path& canary) {
         return tar_of({file((canary / "pwned").string(), "x")});
     });
-    refused("absolute_root_etc", [](auto&) { return tar_of({file("/etc/gantry-pwned", "x")}); });
+    refused("absolute_root_etc",
+            [](auto&) { return tar_of({file("/etc/" + host_probe_name(), "x")}); });
     refused("hardlink_dotdot",
             [](auto&) { return tar_of({hardlink("stolen", "../canary/secret")}); });
     refused("hardlink_absolute", [](const stdfs::path& canary) {
         return tar_of({hardlink("stolen", (canary / "secret").string())});
     });
-    refused("hardlink_etc_passwd", [](auto&) { return tar_of({hardlink("pw", "/etc/passwd")}); });
     // The symlink's target resolves inside the root, where the file does not exist.
     refused("hardlink_through_symlink", [](const stdfs::path& canary) {
         return tar_of({symlink("l", canary.string()), hardlink("stolen", "l/secret")});
@@ -172,14 +178,16 @@ std::vector<Case> corpus() {
         [](const stdfs::path& root, const stdfs::path& canary) {
             EXPECT_EQ(read_file(root / rel(canary) / "pwned"), "x");
         });
+    // foo -> /etc then foo/<name>: lands in <root>/etc. The name is unique and harmless, so
+    // that a regression run as root leaves a junk file in the host's /etc (found and removed
+    // by the test) instead of overwriting something real like /etc/passwd.
     neutralised(
-        "symlink_etc_then_passwd",
+        "symlink_etc_then_write",
         [](auto&) {
-            return tar_of({symlink("foo", "/etc"), file("foo/passwd", "root::0:0::/:")});
+            return tar_of({symlink("foo", "/etc"), file("foo/" + host_probe_name(), "x")});
         },
         [](const stdfs::path& root, auto&) {
-            EXPECT_EQ(read_file(root / "etc/passwd"), "root::0:0::/:");
-            EXPECT_NE(read_file("/etc/passwd"), "root::0:0::/:");
+            EXPECT_EQ(read_file(root / "etc" / host_probe_name()), "x");
         });
     neutralised(
         "symlink_dotdot_then_write",
@@ -262,9 +270,9 @@ std::vector<Case> corpus() {
         [](const stdfs::path& root, auto&) { EXPECT_EQ(read_file(root / "s"), "t"); });
     neutralised(
         "absolute_symlink_target_kept",
-        [](auto&) { return tar_of({symlink("passwd", "/etc/passwd")}); },
+        [](auto&) { return tar_of({symlink("passwd", "/etc/" + host_probe_name())}); },
         [](const stdfs::path& root, auto&) {
-            EXPECT_EQ(stdfs::read_symlink(root / "passwd"), "/etc/passwd");
+            EXPECT_EQ(stdfs::read_symlink(root / "passwd"), "/etc/" + host_probe_name());
         });
     // Overlay mode: a whiteout through a symlinked directory lands inside the upper dir.
     {
@@ -341,7 +349,10 @@ TEST_P(HostileLayer, NothingOutsideTheRootChanges) {
         }
     }
     EXPECT_EQ(read_file("/etc/passwd"), etc_passwd);
-    EXPECT_FALSE(stdfs::exists("/etc/gantry-pwned"));
+    stdfs::path probe = stdfs::path("/etc") / host_probe_name();
+    EXPECT_FALSE(stdfs::exists(probe)) << "a layer wrote into the host's /etc";
+    std::error_code ec;
+    stdfs::remove(probe, ec);
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, HostileLayer, ::testing::ValuesIn(corpus()),
