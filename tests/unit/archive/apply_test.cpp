@@ -139,6 +139,17 @@ TEST_F(ApplyTest, CleanedNamesStayInside) {
     EXPECT_EQ(r->ignored, 1u) << "the root entry is ignored";
 }
 
+TEST_F(ApplyTest, NamesAreBytes) {
+    // UTF-8 in a pax header, and a Latin-1 byte in a plain ustar name: both kept as bytes.
+    std::string tar = tar_of({file("caf\xc3\xa9/na\xc3\xafve.txt", "u")});
+    tar = tar.substr(0, tar.size() - 1024) + raw_header("\xe9t\xe9", '0', "00000000000") +
+          std::string(1024, '\0');
+    auto r = apply_bytes(tar, root_);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(read_file(root_ / "caf\xc3\xa9/na\xc3\xafve.txt"), "u");
+    EXPECT_TRUE(stdfs::exists(root_ / "\xe9t\xe9"));
+}
+
 TEST_F(ApplyTest, LargeAndSparseFiles) {
     std::string big = random_bytes(5 << 20, 7);
     // 8 MiB file with data at 1 MiB and at the end, holes elsewhere.
