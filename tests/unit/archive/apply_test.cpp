@@ -3,6 +3,7 @@
 #include "core/archive/apply.hpp"
 #include "tar_builder.hpp"
 
+#include <cstring>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -119,6 +120,26 @@ TEST_F(ApplyTest, EveryEntryTypeWithMetadata) {
     auto bs = lstat_of(root_ / "dev/loop9");
     EXPECT_TRUE(S_ISBLK(bs.st_mode));
     EXPECT_EQ(bs.st_rdev, makedev(7, 9));
+}
+
+TEST_F(ApplyTest, FileCapabilitiesSurviveTheChown) {
+    // security.capability v2: cap_net_bind_service (bit 10) permitted + effective. chown
+    // clears it, so it must be set after the owner.
+    std::string cap(20, '\0');
+    cap[0] = 0x01;   // VFS_CAP_FLAGS_EFFECTIVE
+    cap[3] = 0x02;   // VFS_CAP_REVISION_2
+    cap[5] = 1 << 2; // permitted bit 10
+    Entry f = file("ping", "elf", 0755);
+    f.uid = 1000;
+    f.gid = 1000;
+    f.xattrs = {{"security.capability", cap}, {"user.note", "x"}};
+    auto r = apply_bytes(tar_of({f}), root_);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    char buf[64];
+    ssize_t n = ::getxattr((root_ / "ping").c_str(), "security.capability", buf, sizeof buf);
+    ASSERT_EQ(n, 20) << std::strerror(errno);
+    EXPECT_EQ(std::string(buf, 20), cap);
+    EXPECT_EQ(lstat_of(root_ / "ping").st_uid, 1000u);
 }
 
 TEST_F(ApplyTest, OwnershipCanBeLeftToTheCaller) {
