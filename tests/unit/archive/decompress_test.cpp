@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <gtest/gtest.h>
+#include <thread>
 
 namespace gantry::archive {
 namespace {
@@ -215,6 +216,19 @@ TEST(LayerStream, DigestOfTheUncompressedBytes) {
         EXPECT_EQ((*ls)->digest(), sha256(tar));
         EXPECT_EQ((*ls)->size(), std::int64_t(tar.size()));
     }
+}
+
+TEST(LayerStream, DigestAfterAnAbandonedReadDoesNotHang) {
+    std::string data = random_bytes(4 << 20, 19);
+    LayerStreamOptions lo;
+    lo.pipeline = {.chunk_size = 4096, .depth = 2};
+    auto ls = LayerStream::open(std::make_unique<SpanSource>(data), lo);
+    ASSERT_TRUE(ls.ok());
+    char b[10];
+    ASSERT_TRUE((*ls)->read(b).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20)); // let the ring fill
+    EXPECT_LT((*ls)->size(), std::int64_t(data.size()));
+    EXPECT_FALSE((*ls)->read(b).ok());
 }
 
 TEST(LayerStream, CorruptionSurfacesThroughThePipeline) {
