@@ -33,7 +33,9 @@ constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 constexpr int kMaxSymlinks = 40; // the kernel's MAXSYMLINKS
 
+// Names in messages are quoted and cut: a hostile 4 KiB name should not flood the log.
 std::string in_quotes(std::string_view s) {
+    if (s.size() > 200) return "\"" + std::string(s.substr(0, 200)) + "...\"";
     return "\"" + std::string(s) + "\"";
 }
 
@@ -149,8 +151,8 @@ private:
     Status whiteout(archive_entry* e, const CleanPath& p, std::string_view name);
     Status create(struct archive* a, archive_entry* e, const CleanPath& p, std::string_view name);
     Status write_data(struct archive* a, int fd, std::int64_t size, std::string_view name);
-    Status set_metadata(archive_entry* e, int parent, const std::string& base, int fd, bool real_fd,
-                        mode_t type, std::string_view name);
+    Status set_metadata(archive_entry* e, int parent, const std::string& base, int fd,
+                        const struct stat& now, bool real_fd, mode_t type, std::string_view name);
     Status set_xattrs(archive_entry* e, int parent, const std::string& base, int fd, bool real_fd,
                       mode_t type, std::string_view name);
     void remember(int fd);
@@ -532,14 +534,17 @@ timespec entry_atime(archive_entry* e) {
 // Owner, then xattrs (chown clears security.capability), then mode (chown clears setuid),
 // then times.
 Status Applier::set_metadata(archive_entry* e, int parent, const std::string& base, int fd,
-                             bool real_fd, mode_t type, std::string_view name) {
+                             const struct stat& now, bool real_fd, mode_t type,
+                             std::string_view name) {
     if (opt_.preserve_ownership) {
         auto uid = archive_entry_uid(e);
         auto gid = archive_entry_gid(e);
         if (uid < 0 || gid < 0 || uid > 0xfffffffe || gid > 0xfffffffe)
             return invalid_argument("invalid owner of " + in_quotes(name));
-        if (::fchownat(fd, "", static_cast<uid_t>(uid), static_cast<gid_t>(gid),
-                       AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+        // Skipped when already right (most files of a root-owned layer): a syscall per file.
+        bool same = now.st_uid == static_cast<uid_t>(uid) && now.st_gid == static_cast<gid_t>(gid);
+        if (!same && ::fchownat(fd, "", static_cast<uid_t>(uid), static_cast<gid_t>(gid),
+                                AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
             return errno_error(errno, "chown " + in_quotes(name));
     }
     GANTRY_TRY(set_xattrs(e, parent, base, fd, real_fd, type, name));
@@ -600,14 +605,26 @@ Status Applier::create(struct archive* a, archive_entry* e, const CleanPath& p,
     GANTRY_ASSIGN_OR_RETURN(UniqueFd parent, open_parent(p, true));
     const char* base = p.base.c_str();
 
-    struct stat old;
-    bool exists = ::fstatat(parent.get(), base, &old, AT_SYMLINK_NOFOLLOW) == 0;
-    if (!exists && errno != ENOENT) return errno_error(errno, "stat " + in_quotes(name));
-    bool merge = exists && S_ISDIR(old.st_mode) && type == AE_IFDIR && !hardlink;
-    if (exists && !merge) GANTRY_TRY(remove_all_at(parent.get(), p.base));
-
     UniqueFd fd;
     bool real_fd = false;
+    // A new regular file is the common case: try to create it before looking for an old entry.
+    auto create_file = [&] {
+        fd.reset(::openat(parent.get(), base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          0600));
+        return fd.valid();
+    };
+    bool created_file = !hardlink && type == AE_IFREG && create_file();
+    if (!created_file && !hardlink && type == AE_IFREG && errno != EEXIST)
+        return errno_error(errno, "create " + in_quotes(name));
+
+    bool merge = false;
+    if (!created_file) {
+        struct stat old;
+        bool exists = ::fstatat(parent.get(), base, &old, AT_SYMLINK_NOFOLLOW) == 0;
+        if (!exists && errno != ENOENT) return errno_error(errno, "stat " + in_quotes(name));
+        merge = exists && S_ISDIR(old.st_mode) && type == AE_IFDIR && !hardlink;
+        if (exists && !merge) GANTRY_TRY(remove_all_at(parent.get(), p.base));
+    }
     auto open_path = [&] {
         fd.reset(::openat(parent.get(), base, O_PATH | O_NOFOLLOW | O_CLOEXEC));
         return fd.valid();
@@ -629,9 +646,8 @@ Status Applier::create(struct archive* a, archive_entry* e, const CleanPath& p,
             ++stats_.directories;
             break;
         case AE_IFREG:
-            fd.reset(::openat(parent.get(), base,
-                              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-            if (!fd) return errno_error(errno, "create " + in_quotes(name));
+            if (!created_file && !create_file())
+                return errno_error(errno, "create " + in_quotes(name));
             real_fd = true;
             GANTRY_TRY(write_data(a, fd.get(), archive_entry_size(e), name));
             ++stats_.files;
@@ -673,7 +689,7 @@ Status Applier::create(struct archive* a, archive_entry* e, const CleanPath& p,
     if ((st.st_mode & S_IFMT) != type)
         return internal_error("entry " + in_quotes(name) + " changed type while being applied");
 
-    GANTRY_TRY(set_metadata(e, parent.get(), p.base, fd.get(), real_fd, type, name));
+    GANTRY_TRY(set_metadata(e, parent.get(), p.base, fd.get(), st, real_fd, type, name));
     if (type == AE_IFDIR) dirs_.push_back({p.full, {entry_atime(e), entry_mtime(e)}});
     created_.insert({st.st_dev, st.st_ino});
     return ok_status();

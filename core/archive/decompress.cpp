@@ -495,7 +495,9 @@ void PipelinedSource::cancel() {
 }
 
 ByteSource& PipelinedSource::upstream() {
-    if (state_->thread.joinable()) state_->thread.join();
+    // Stops the producer if the consumer gave up early (else it would wait on a full ring
+    // forever); after the end of the stream this only joins.
+    state_->stop();
     return *state_->upstream;
 }
 

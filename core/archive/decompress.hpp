@@ -144,7 +144,8 @@ public:
     Result<std::span<const char>> next(std::span<char> scratch) override;
     void cancel();
 
-    // Waits for the producer to finish; then the upstream is the caller's again.
+    // Stops (if still running) and joins the producer; then the upstream is the caller's
+    // again. Reads after this return Canceled.
     ByteSource& upstream();
 
 private:

@@ -337,15 +337,17 @@ Status mount(const Mount& m, const stdfs::path& target) {
 }
 
 Status mount_all(std::span<const Mount> mounts, const stdfs::path& target) {
-    for (std::size_t i = 0; i < mounts.size(); ++i) {
-        const auto& m = mounts[i];
+    std::vector<stdfs::path> done;
+    for (const auto& m : mounts) {
         stdfs::path dest =
             m.target.empty() ? target : target / stdfs::path(m.target).relative_path();
         if (auto st = mount(m, dest); !st.ok()) {
-            // Leave nothing half-mounted behind.
-            (void)unmount_all(target);
+            // Leave nothing half-mounted behind: undo in reverse, sub-path mounts first.
+            for (auto it = done.rbegin(); it != done.rend(); ++it)
+                (void)unmount(*it);
             return st;
         }
+        done.push_back(std::move(dest));
     }
     return ok_status();
 }

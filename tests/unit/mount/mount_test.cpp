@@ -8,6 +8,7 @@
 #include <string>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace gantry::mount {
@@ -276,6 +277,70 @@ TEST(MountOptions, Helpers) {
     EXPECT_TRUE(is_read_only({"bind", "/x", "", {"ro", "rbind"}}));
     EXPECT_FALSE(is_read_only({"bind", "/x", "", {"rw", "rbind"}}));
     EXPECT_TRUE(lowerdirs({"bind", "/x", "", {}}).empty());
+}
+
+} // namespace
+} // namespace gantry::mount
+
+namespace gantry::mount {
+namespace {
+
+unsigned long vfs_flags(const std::filesystem::path& p) {
+    struct statvfs s {};
+    EXPECT_EQ(::statvfs(p.c_str(), &s), 0);
+    return s.f_flag;
+}
+
+TEST_F(MountTest, FlagOptionsBecomeMountFlags) {
+    auto t = dir("flags");
+    ASSERT_TRUE(
+        mount({"tmpfs", "tmpfs", "", {"nosuid", "nodev", "noexec", "ro", "size=1m"}}, t).ok());
+    auto f = vfs_flags(t);
+    EXPECT_TRUE(f & ST_NOSUID);
+    EXPECT_TRUE(f & ST_NODEV);
+    EXPECT_TRUE(f & ST_NOEXEC);
+    EXPECT_TRUE(f & ST_RDONLY);
+    ASSERT_TRUE(unmount(t).ok());
+    // A later "rw" undoes an earlier "ro", as in containerd's option parsing.
+    ASSERT_TRUE(mount({"tmpfs", "tmpfs", "", {"ro", "rw"}}, t).ok());
+    EXPECT_FALSE(vfs_flags(t) & ST_RDONLY);
+    ASSERT_TRUE(unmount(t).ok());
+}
+
+TEST_F(MountTest, OverlayFlagOptionsApplyThroughTheNewApi) {
+    auto l = dir("l");
+    auto u = dir("u");
+    auto w = dir("w");
+    auto t = dir("m");
+    Mount m{"overlay",
+            "overlay",
+            "",
+            {"nosuid", "nodev", "ro", "workdir=" + w.string(), "upperdir=" + u.string(),
+             "lowerdir=" + l.string()}};
+    ASSERT_TRUE(mount(m, t).ok());
+    auto f = vfs_flags(t);
+    EXPECT_TRUE(f & ST_NOSUID);
+    EXPECT_TRUE(f & ST_NODEV);
+    EXPECT_TRUE(f & ST_RDONLY);
+    ASSERT_TRUE(unmount(t).ok());
+}
+
+} // namespace
+} // namespace gantry::mount
+
+namespace gantry::mount {
+namespace {
+
+TEST_F(MountTest, MountAllUndoesEarlierMountsWhenOneFails) {
+    auto t = dir("all");
+    std::vector<Mount> ms{{"tmpfs", "tmpfs", "", {}},
+                          {"bind", (root_ / "missing").string(), "/sub", {"rbind"}}};
+    auto st = mount_all(ms, t);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code(), Errc::NotFound) << st.error().message();
+    auto mps = mount_points_under(root_);
+    ASSERT_TRUE(mps.ok());
+    EXPECT_TRUE(mps->empty());
 }
 
 } // namespace
