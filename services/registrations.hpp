@@ -12,5 +12,6 @@ void register_images(plugin::Registry& registry);
 void register_leases(plugin::Registry& registry);
 void register_containers(plugin::Registry& registry);
 void register_tasks(plugin::Registry& registry);
+void register_diff(plugin::Registry& registry);
 
 } // namespace gantry::services

@@ -53,6 +53,7 @@ void register_builtins(plugin::Registry& registry) {
     services::register_images(registry);
     services::register_containers(registry);
     services::register_tasks(registry);
+    services::register_diff(registry);
     plugin::Registration meta;
     meta.type = std::string(plugin::types::kMetadata);
     meta.id = "lmdb";

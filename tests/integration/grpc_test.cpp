@@ -1,9 +1,7 @@
 // The wire, seen by a raw gRPC client: codes, headers, persistence, health, metrics.
 #include "health/health.grpc.pb.h"
-#include "services/diff/v1/diff.grpc.pb.h"
 #include "services/introspection/v1/introspection.grpc.pb.h"
 #include "services/namespaces/v1/namespaces.grpc.pb.h"
-#include "services/snapshots/v1/snapshots.grpc.pb.h"
 #include "services/tasks/v1/tasks.grpc.pb.h"
 #include "services/version/v1/version.grpc.pb.h"
 #include "tests/integration/grpc_client.hpp"
