@@ -232,8 +232,10 @@ Runtime::Result Runtime::run(std::string_view verb, std::vector<std::string> arg
                   ? "cannot execute " + command_.front()
                   : "exit status " + std::to_string(exitStatus(ws));
     }
-    return {false, command_.front() + " " + std::string(verb) + " failed: " + msg,
-            std::move(output)};
+    // runc's own message already says "runc create failed: ..."; others get the same shape.
+    std::string base = command_.front().substr(command_.front().rfind('/') + 1);
+    if (msg.rfind(base, 0) != 0) msg = base + " " + std::string(verb) + " failed: " + msg;
+    return {false, std::move(msg), std::move(output)};
 }
 
 Runtime::Result Runtime::create(const std::string& id, const int stdio[3],

@@ -43,13 +43,6 @@ std::string_view stateName(State s) {
     }
 }
 
-// The runtime's own message already names it ("runc create failed: ..."); crun's and runsc's
-// do not, so they are prefixed with the binary's name.
-std::string runtimeMessage(const Runtime& rt, const std::string& msg) {
-    std::string base = rt.binary().substr(rt.binary().rfind('/') + 1);
-    return msg.rfind(base, 0) == 0 ? msg : base + ": " + msg;
-}
-
 std::optional<int> readPid(const std::string& path) {
     auto text = readFile(path);
     if (!text) return std::nullopt;
@@ -210,7 +203,7 @@ void Service::create(ttrpc::Call call, const pb::Message& m) {
     auto r = rt->create(id, io.runtimeStdio, io.consolePath);
     if (!r.ok) {
         rt->remove(id, true); // a half-created container must not linger in the runtime's root
-        return fail(unknown("OCI runtime create failed: " + runtimeMessage(*rt, r.error)));
+        return fail(unknown("OCI runtime create failed: " + r.error));
     }
     auto pid = readPid(bundle_ + "/init.pid");
     if (!pid) {
@@ -268,9 +261,7 @@ void Service::start(ttrpc::Call call, const pb::Message& m) {
             call, unknown("cannot start a " + std::string(stateName(p->state)) + " process"));
     if (p->init) {
         auto r = runtime_->start(p->id);
-        if (!r.ok)
-            return server_.fail(
-                call, unknown("OCI runtime start failed: " + runtimeMessage(*runtime_, r.error)));
+        if (!r.ok) return server_.fail(call, unknown("OCI runtime start failed: " + r.error));
         if (p->state == State::Created) p->state = State::Running;
         pb::Writer ev;
         ev.str(1, p->id);
@@ -294,9 +285,7 @@ void Service::start(ttrpc::Call call, const pb::Message& m) {
         ::unlink(specPath.c_str());
         auto pid = r.ok ? readPid(pidPath) : std::nullopt;
         ::unlink(pidPath.c_str());
-        if (!r.ok)
-            return server_.fail(
-                call, unknown("OCI runtime exec failed: " + runtimeMessage(*runtime_, r.error)));
+        if (!r.ok) return server_.fail(call, unknown("OCI runtime exec failed: " + r.error));
         if (!pid) return server_.fail(call, unknown("OCI runtime exec failed: no pid file"));
         p->pid = *pid;
         p->state = State::Running;
@@ -380,12 +369,17 @@ void Service::kill(ttrpc::Call call, const pb::Message& m) {
         return server_.reply(call, {});
     }
     auto r = runtime_->kill(p->id, sig, all);
+    if (!r.ok && sig == SIGKILL && p->state == State::Created) {
+        // runsc cannot signal a created container; its init pid can be killed directly (the exit
+        // is then reaped like any other).
+        if (p->pid > 0 && ::kill(p->pid, SIGKILL) == 0) return server_.reply(call, {});
+    }
     if (!r.ok) {
         // The runtime refuses a container whose init just exited but is not reaped yet.
         if (r.error.find("not running") != std::string::npos ||
             r.error.find("does not exist") != std::string::npos || p->state == State::Stopped)
             return server_.fail(call, notFound("process already finished"));
-        return server_.fail(call, unknown(runtimeMessage(*runtime_, r.error)));
+        return server_.fail(call, unknown(r.error));
     }
     server_.reply(call, {});
 }
@@ -413,8 +407,7 @@ void Service::remove(ttrpc::Call call, const pb::Message& m) {
     auto r = runtime_->remove(p->id, p->state == State::Created);
     if (!r.ok && r.error.find("does not exist") == std::string::npos &&
         r.error.find("not exist") == std::string::npos)
-        return server_.fail(
-            call, unknown("OCI runtime delete failed: " + runtimeMessage(*runtime_, r.error)));
+        return server_.fail(call, unknown("OCI runtime delete failed: " + r.error));
     unwatchOom();
     unmountAll(bundle_ + "/rootfs");
     if (p->state == State::Created) { // never started: the runtime killed it
@@ -443,9 +436,7 @@ void Service::pids(ttrpc::Call call, const pb::Message& m) {
     ttrpc::Status err;
     if (!find(m.str(1), {}, err)) return server_.fail(call, err);
     auto r = runtime_->ps(init_->id);
-    if (!r.ok)
-        return server_.fail(
-            call, unknown("failed to list processes: " + runtimeMessage(*runtime_, r.error)));
+    if (!r.ok) return server_.fail(call, unknown("failed to list processes: " + r.error));
     pb::Writer resp;
     const char* s = r.output.c_str();
     while (*s) {
@@ -489,8 +480,14 @@ void Service::onExit(int pid, int waitStatus) {
     for (auto& [id, e] : execs_)
         if (!p && e->pid == pid && e->state != State::Stopped) p = e.get();
     if (!p || p->state == State::Stopped) return;
+    markExited(*p, exitStatus(waitStatus));
+}
+
+void Service::markExited(Process& proc, int status) {
+    Process* p = &proc;
+    const int pid = p->pid;
     p->state = State::Stopped;
-    p->exitStatus = static_cast<uint32_t>(exitStatus(waitStatus));
+    p->exitStatus = static_cast<uint32_t>(status);
     p->exitedAt = wallNow();
     pb::Writer ev;
     ev.str(1, init_->id);
@@ -534,7 +531,7 @@ void Service::pauseResume(ttrpc::Call call, const pb::Message& m, bool pause) {
         return server_.fail(call, unknown(std::string("cannot ") + (pause ? "pause" : "resume") +
                                           " a " + std::string(stateName(p->state)) + " process"));
     auto r = pause ? runtime_->pause(p->id) : runtime_->resume(p->id);
-    if (!r.ok) return server_.fail(call, unknown(runtimeMessage(*runtime_, r.error)));
+    if (!r.ok) return server_.fail(call, unknown(r.error));
     if (p->state == need) p->state = pause ? State::Paused : State::Running;
     pb::Writer ev;
     ev.str(1, p->id);
@@ -583,7 +580,7 @@ void Service::update(ttrpc::Call call, const pb::Message& m) {
         return server_.fail(call, unknown("write " + path + ": " + strerror(errno)));
     auto r = runtime_->update(p->id, path);
     ::unlink(path.c_str());
-    if (!r.ok) return server_.fail(call, unknown(runtimeMessage(*runtime_, r.error)));
+    if (!r.ok) return server_.fail(call, unknown(r.error));
     server_.reply(call, {});
 }
 

@@ -80,6 +80,8 @@ private:
     Process* find(std::string_view id, std::string_view execId, ttrpc::Status& err);
     std::string startIo(Process& p, ProcessIo& io);
     void unwatchOom();
+    // Records an exit: TaskExit, and every parked Wait answered.
+    void markExited(Process& p, int status);
     void publish(std::string_view topic, std::string_view type, const pb::Writer& event);
 
     Loop& loop_;

@@ -176,10 +176,28 @@ std::string lastRuntimeError(const std::string& logPath, size_t from) {
     if (!text || text->size() <= from) return {};
     std::string last;
     std::string_view rest = std::string_view(*text).substr(from);
+    // One JSON object per entry; runc ends each with a newline, runsc with nothing at all.
     while (!rest.empty()) {
-        auto nl = rest.find('\n');
-        std::string_view line = rest.substr(0, nl);
-        rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+        size_t end = 0;
+        int depth = 0;
+        bool inString = false;
+        for (; end < rest.size(); ++end) {
+            char c = rest[end];
+            if (inString) {
+                if (c == '\\')
+                    ++end;
+                else if (c == '"')
+                    inString = false;
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{') {
+                ++depth;
+            } else if (c == '}' && --depth == 0) {
+                break;
+            }
+        }
+        std::string_view line = rest.substr(0, end + 1);
+        rest = end + 1 >= rest.size() ? std::string_view{} : rest.substr(end + 1);
         auto level = jsonString(line, "level");
         if (level && (*level == "error" || *level == "fatal")) {
             if (auto msg = jsonString(line, "msg")) last = *msg;
