@@ -213,6 +213,15 @@ TEST_F(ShimTest, ExitCodePropagates) {
     expectGone("exit3");
 }
 
+TEST_F(ShimTest, StdinIsCopiedIntoTheContainer) {
+    std::string cmd = "echo 'echo piped-in; exit 2' | /usr/bin/ctr -a " + d().socket() + " -n " +
+                      d().ns() + " run --rm --runtime " + kRuntime + " " + kImage + " stdin1 sh";
+    auto out = run({"sh", "-c", cmd});
+    EXPECT_EQ(out.exit_code, 2) << out.err;
+    EXPECT_EQ(out.out, "piped-in\n");
+    expectGone("stdin1");
+}
+
 TEST_F(ShimTest, DetachedLifecycleWithExecPsPauseMetricsKill) {
     const std::string id = "life";
     // Watch the events the shim forwards to the daemon.
