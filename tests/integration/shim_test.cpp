@@ -85,10 +85,17 @@ public:
             << "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
             << "[grpc]\n  address = \"" << socket() << "\"\n"
             << "[ttrpc]\n  address = \"" << socket() << ".ttrpc\"\n";
+        ready_ = start();
+    }
+
+    // (Re)starts the daemon on the same root, state and socket.
+    bool start() {
+        const std::string d = dir_.path();
+        ::unlink(socket().c_str());
         pid_ = ::fork();
         if (pid_ == 0) {
             ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            int log = ::open((d + "/containerd.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            int log = ::open((d + "/containerd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
             int in = ::open("/dev/null", O_RDONLY);
             ::dup2(in, 0);
             ::dup2(log, 1);
@@ -100,7 +107,17 @@ public:
                     (d + "/containerd.toml").c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }
-        ready_ = wait_for_socket(socket(), 20s);
+        return wait_for_socket(socket(), 20s);
+    }
+
+    void stop() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGTERM);
+        for (int i = 0; i < 100 && ::waitpid(pid_, nullptr, WNOHANG) == 0; ++i)
+            std::this_thread::sleep_for(100ms);
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
     }
 
     ~Containerd() {
@@ -115,13 +132,7 @@ public:
         std::istringstream cids(containers.out);
         for (std::string id; cids >> id;)
             ctr({"containers", "rm", id});
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            for (int i = 0; i < 100 && ::waitpid(pid_, nullptr, WNOHANG) == 0; ++i)
-                std::this_thread::sleep_for(100ms);
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
+        stop();
         for (pid_t p : findProcesses({"containerd-shim", "-namespace " + ns_ + " "}))
             ::kill(p, SIGKILL);
         std::error_code ec;
@@ -177,6 +188,7 @@ protected:
             std::fprintf(stderr, "containerd log:\n%s\n", daemon_->log().c_str());
     }
     const Containerd& d() const { return *daemon_; }
+    Containerd& mutableDaemon() { return *daemon_; }
     Output runRm(const std::string& id, std::vector<std::string> cmd,
                  std::vector<std::string> extra = {}) {
         std::vector<std::string> args = {"run", "--rm", "--runtime", kRuntime};
@@ -228,7 +240,7 @@ TEST_F(ShimTest, DetachedLifecycleWithExecPsPauseMetricsKill) {
     std::string evPath = d().dir() + "/events.txt";
     pid_t events = ::fork();
     if (events == 0) {
-        int fd = ::open(evPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fd = ::open(evPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         ::dup2(fd, 1);
         ::execl("/usr/bin/ctr", "ctr", "-a", d().socket().c_str(), "events",
                 static_cast<char*>(nullptr));
@@ -388,6 +400,25 @@ TEST_F(ShimTest, DeadShimIsCleanedUpByDelete) {
                           "orphan"));
     EXPECT_EQ(d().ctr({"containers", "rm", "orphan"}).exit_code, 0);
     expectGone("orphan");
+}
+
+TEST_F(ShimTest, ShimSurvivesADaemonRestart) {
+    // containerd reloads the task from the bundle's address file and Connects (§10.6).
+    auto started = d().ctr({"run", "-d", "--runtime", kRuntime, kImage, "reload", "sleep", "1000"});
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+    pid_t shim = d().shimPid("reload");
+    mutableDaemon().stop();
+    ASSERT_TRUE(mutableDaemon().start()) << d().log();
+    EXPECT_EQ(d().shimPid("reload"), shim);
+    EXPECT_TRUE(contains(d().ctr({"tasks", "ls"}).out, "RUNNING"));
+    auto exec = d().ctr({"tasks", "exec", "--exec-id", "after", "reload", "echo", "still-here"});
+    EXPECT_EQ(exec.exit_code, 0) << exec.err;
+    EXPECT_EQ(exec.out, "still-here\n");
+    EXPECT_EQ(d().ctr({"tasks", "kill", "-s", "KILL", "reload"}).exit_code, 0);
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(d().ctr({"tasks", "rm", "reload"}).exit_code, 0);
+    EXPECT_EQ(d().ctr({"containers", "rm", "reload"}).exit_code, 0);
+    expectGone("reload");
 }
 
 TEST_F(ShimTest, IdleMemoryAgainstTheRuncShim) {
