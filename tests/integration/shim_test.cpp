@@ -2,6 +2,9 @@
 // finds the shim on its PATH as the runtime io.containerd.gantry.v2, and the real `ctr` drives
 // whole container lifecycles through it (runc, runsc, crun), side by side with
 // containerd-shim-runc-v2 for the memory comparison.
+#include "shims/gantry-shim/loop.hpp"
+#include "shims/gantry-shim/pb.hpp"
+#include "shims/gantry-shim/ttrpc.hpp"
 #include "tests/integration/harness.hpp"
 
 #include <csignal>
@@ -419,6 +422,77 @@ TEST_F(ShimTest, ShimSurvivesADaemonRestart) {
     EXPECT_EQ(d().ctr({"tasks", "rm", "reload"}).exit_code, 0);
     EXPECT_EQ(d().ctr({"containers", "rm", "reload"}).exit_code, 0);
     expectGone("reload");
+}
+
+// Raw ttrpc calls to the shim of a running container: the error codes clients steer by.
+TEST_F(ShimTest, TaskApiErrorsOverRawTtrpc) {
+    namespace shim = gantry::shim;
+    auto started = d().ctr({"run", "-d", "--runtime", kRuntime, kImage, "raw", "sleep", "1000"});
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+    std::string address =
+        slurp(d().dir() + "/state/io.containerd.runtime.v2.task/" + d().ns() + "/raw/address");
+    ASSERT_EQ(address.rfind("unix://", 0), 0u) << address;
+
+    shim::Loop loop;
+    shim::ttrpc::Client client(loop, address.substr(7));
+    auto call = [&](std::string_view service, std::string_view method,
+                    const shim::pb::Writer& req) {
+        std::pair<shim::ttrpc::Status, std::string> result;
+        client.call(service, method, req.data(), 0, {{"containerd-namespace-ttrpc", d().ns()}},
+                    [&](const shim::ttrpc::Status& st, std::string_view payload) {
+                        result = {st, std::string(payload)};
+                        loop.stop();
+                    });
+        loop.run();
+        return result;
+    };
+    shim::pb::Writer raw;
+    raw.str(1, "raw");
+    shim::pb::Writer other;
+    other.str(1, "other");
+    shim::pb::Writer badExec;
+    badExec.str(1, "raw");
+    badExec.str(2, "nope");
+
+    auto connect = call("containerd.task.v2.Task", "Connect", raw);
+    ASSERT_TRUE(connect.first.ok()) << connect.first.message;
+    shim::pb::Message cr;
+    ASSERT_TRUE(cr.parse(connect.second));
+    EXPECT_EQ(static_cast<pid_t>(cr.u64(1)), d().shimPid("raw"));
+    EXPECT_GT(cr.u64(2), 0u);
+
+    auto state = call("containerd.task.v2.Task", "State", raw);
+    ASSERT_TRUE(state.first.ok());
+    shim::pb::Message sr;
+    ASSERT_TRUE(sr.parse(state.second));
+    EXPECT_EQ(sr.str(1), "raw");
+    EXPECT_EQ(sr.u64(4), 2u); // RUNNING
+
+    auto unknownId = call("containerd.task.v2.Task", "State", other);
+    EXPECT_EQ(unknownId.first.code, shim::ttrpc::NotFound);
+    EXPECT_EQ(unknownId.first.message, "container not created");
+    auto unknownExec = call("containerd.task.v2.Task", "Kill", badExec);
+    EXPECT_EQ(unknownExec.first.code, shim::ttrpc::NotFound);
+    auto start = call("containerd.task.v2.Task", "Start", raw);
+    EXPECT_EQ(start.first.code, shim::ttrpc::Unknown) << start.first.message; // already running
+    auto checkpoint = call("containerd.task.v2.Task", "Checkpoint", raw);
+    EXPECT_EQ(checkpoint.first.code, shim::ttrpc::Unimplemented);
+    auto method = call("containerd.task.v2.Task", "Frobnicate", raw);
+    EXPECT_EQ(method.first.code, shim::ttrpc::Unimplemented);
+    EXPECT_EQ(method.first.message, "method Frobnicate");
+    auto service = call("containerd.task.v3.Task", "State", raw);
+    EXPECT_EQ(service.first.code, shim::ttrpc::Unimplemented);
+    EXPECT_EQ(service.first.message, "service containerd.task.v3.Task");
+    // Shutdown while the container lives is a no-op: the shim keeps serving.
+    auto shutdown = call("containerd.task.v2.Task", "Shutdown", raw);
+    EXPECT_TRUE(shutdown.first.ok());
+    EXPECT_TRUE(call("containerd.task.v2.Task", "State", raw).first.ok());
+
+    d().ctr({"tasks", "kill", "-s", "KILL", "raw"});
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(d().ctr({"tasks", "rm", "raw"}).exit_code, 0);
+    EXPECT_EQ(d().ctr({"containers", "rm", "raw"}).exit_code, 0);
+    expectGone("raw");
 }
 
 TEST_F(ShimTest, IdleMemoryAgainstTheRuncShim) {
