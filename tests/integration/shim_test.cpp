@@ -495,6 +495,30 @@ TEST_F(ShimTest, TaskApiErrorsOverRawTtrpc) {
     expectGone("raw");
 }
 
+TEST_F(ShimTest, OomKillIsReported) {
+    std::string evPath = d().dir() + "/oom-events.txt";
+    pid_t events = ::fork();
+    if (events == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = ::open(evPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ::dup2(fd, 1);
+        ::execl("/usr/bin/ctr", "ctr", "-a", d().socket().c_str(), "events",
+                static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    std::this_thread::sleep_for(300ms);
+    // dd's 32 MiB buffer cannot fit under an 8 MiB limit.
+    auto out = runRm("oom", {"sh", "-c", "dd if=/dev/zero of=/dev/null bs=32M count=1"},
+                     {"--memory-limit", "8388608"});
+    EXPECT_EQ(out.exit_code, 137) << out.err;
+    std::this_thread::sleep_for(500ms);
+    ::kill(events, SIGTERM);
+    ::waitpid(events, nullptr, 0);
+    std::string ev = slurp(evPath);
+    EXPECT_TRUE(contains(ev, "/tasks/oom {\"container_id\":\"oom\"}")) << ev;
+    expectGone("oom");
+}
+
 TEST_F(ShimTest, IdleMemoryAgainstTheRuncShim) {
     auto a = d().ctr({"run", "-d", "--runtime", kRuntime, kImage, "mem-gantry", "sleep", "1000"});
     ASSERT_EQ(a.exit_code, 0) << a.err;
