@@ -55,11 +55,8 @@ public:
     void onExit(int pid, int waitStatus);
     // Set once Shutdown found nothing left to serve (or was told `now`).
     bool shutdownRequested() const { return shutdown_; }
-    bool hasContainer() const { return init_ != nullptr; }
 
 private:
-    using Result = std::optional<ttrpc::Status>; // nullopt: answered (or parked)
-
     void create(ttrpc::Call call, const pb::Message& m);
     void start(ttrpc::Call call, const pb::Message& m);
     void remove(ttrpc::Call call, const pb::Message& m);

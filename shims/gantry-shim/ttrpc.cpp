@@ -255,12 +255,6 @@ void Server::close(uint64_t id) {
     conns_.erase(it);
 }
 
-bool Server::drained() const {
-    for (const auto& [id, c] : conns_)
-        if (!c->out.empty()) return false;
-    return true;
-}
-
 void Server::flushBlocking() {
     for (auto& [id, c] : conns_) {
         for (int tries = 0; !c->out.empty() && tries < 100; ++tries) {

@@ -98,8 +98,6 @@ public:
     bool listen(Fd listener);
     void reply(Call call, std::string_view payload) { send(call, encodeResponse({}, payload)); }
     void fail(Call call, const Status& status) { send(call, encodeResponse(status, {})); }
-    // True when every queued response has been written out.
-    bool drained() const;
     // Writes what can be written now, blocking briefly; used right before the shim exits.
     void flushBlocking();
 
