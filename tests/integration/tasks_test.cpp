@@ -28,7 +28,9 @@ std::size_t count(const std::string& hay, const std::string& needle) {
     return n;
 }
 
-class TasksTest : public ::testing::Test {
+// Every test runs once per shim: containerd's own (io.containerd.runc.v2) and Gantry's
+// (io.containerd.gantry.v2, containerd-shim-gantry-v2 found beside gantryd).
+class TasksTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
         rootfs_ = d_.dir() + "/rootfs";
@@ -59,7 +61,8 @@ protected:
     }
     Output ctr(std::vector<std::string> args) { return d_.ctr(std::move(args), ns_); }
     Output run_rm(const std::string& id, std::vector<std::string> cmd) {
-        std::vector<std::string> args{"run", "--rm", "--rootfs", rootfs_, id};
+        std::vector<std::string> args{"run",      "--rm",  "--runtime", GetParam(),
+                                      "--rootfs", rootfs_, id};
         args.insert(args.end(), cmd.begin(), cmd.end());
         return ctr(args);
     }
@@ -78,7 +81,7 @@ protected:
     std::string ns_;
 };
 
-TEST_F(TasksTest, RunRmPrintsOutputAndPropagatesExitCodes) {
+TEST_P(TasksTest, RunRmPrintsOutputAndPropagatesExitCodes) {
     auto r = run_rm("echo1", {"/bin/echo", "hello from gantry"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "hello from gantry\n");
@@ -89,8 +92,9 @@ TEST_F(TasksTest, RunRmPrintsOutputAndPropagatesExitCodes) {
     EXPECT_TRUE(nothing_left());
 }
 
-TEST_F(TasksTest, DetachedTaskLifecycle) {
-    auto r = ctr({"run", "-d", "--rootfs", rootfs_, "life", "/bin/sleep", "1000"});
+TEST_P(TasksTest, DetachedTaskLifecycle) {
+    auto r = ctr(
+        {"run", "-d", "--runtime", GetParam(), "--rootfs", rootfs_, "life", "/bin/sleep", "1000"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto ls = ctr({"task", "ls"});
     EXPECT_TRUE(contains(ls.out, "life")) << ls.out;
@@ -135,16 +139,17 @@ TEST_F(TasksTest, DetachedTaskLifecycle) {
     EXPECT_TRUE(nothing_left());
 }
 
-TEST_F(TasksTest, TtyRun) {
+TEST_P(TasksTest, TtyRun) {
     auto r = run({"script", "-qec",
-                  "ctr --address " + d_.socket() + " -n " + ns_ + " run --rm -t --rootfs " +
-                      rootfs_ + " tty1 /bin/sh -c 'test -t 0 && echo is-a-tty; exit 4'",
+                  "ctr --address " + d_.socket() + " -n " + ns_ + " run --rm -t --runtime " +
+                      GetParam() + " --rootfs " + rootfs_ +
+                      " tty1 /bin/sh -c 'test -t 0 && echo is-a-tty; exit 4'",
                   "/dev/null"});
     EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
     EXPECT_TRUE(contains(r.out, "is-a-tty")) << r.out;
 }
 
-TEST_F(TasksTest, BadRuntimesAndCommandsFailClearlyAndLeakNothing) {
+TEST_P(TasksTest, BadRuntimesAndCommandsFailClearlyAndLeakNothing) {
     auto r = ctr({"run", "--rm", "--runtime", "io.containerd.nosuch.v1", "--rootfs", rootfs_,
                   "bad1", "/bin/true"});
     EXPECT_NE(r.exit_code, 0);
@@ -173,9 +178,15 @@ TEST_F(TasksTest, BadRuntimesAndCommandsFailClearlyAndLeakNothing) {
     EXPECT_TRUE(nothing_left());
 }
 
-TEST_F(TasksTest, TaskSurvivesDaemonSigkillAndDeadShimIsCleanedUp) {
-    ASSERT_EQ(ctr({"run", "-d", "--rootfs", rootfs_, "keep", "/bin/sleep", "1000"}).exit_code, 0);
-    ASSERT_EQ(ctr({"run", "-d", "--rootfs", rootfs_, "lose", "/bin/sleep", "1000"}).exit_code, 0);
+TEST_P(TasksTest, TaskSurvivesDaemonSigkillAndDeadShimIsCleanedUp) {
+    ASSERT_EQ(ctr({"run", "-d", "--runtime", GetParam(), "--rootfs", rootfs_, "keep", "/bin/sleep",
+                   "1000"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(ctr({"run", "-d", "--runtime", GetParam(), "--rootfs", rootfs_, "lose", "/bin/sleep",
+                   "1000"})
+                  .exit_code,
+              0);
     auto lose_ps = ctr({"task", "ls"});
     d_.kill9();
     // While gantryd is down, the shim of "lose" dies with its container.
@@ -201,6 +212,14 @@ TEST_F(TasksTest, TaskSurvivesDaemonSigkillAndDeadShimIsCleanedUp) {
     EXPECT_EQ(ctr({"task", "rm", "keep"}).exit_code, 0);
     EXPECT_TRUE(nothing_left());
 }
+
+INSTANTIATE_TEST_SUITE_P(Shims, TasksTest,
+                         ::testing::Values("io.containerd.runc.v2", "io.containerd.gantry.v2"),
+                         [](const auto& info) {
+                             return info.param == "io.containerd.runc.v2"
+                                        ? std::string("RuncShim")
+                                        : std::string("GantryShim");
+                         });
 
 } // namespace
 } // namespace gantry::itest
