@@ -212,6 +212,16 @@ std::vector<Case> corpus() {
                 {dir("d"), symlink("d/e", "../../../../../.."), file("d/e/canary/pwned", "x")});
         },
         [](const stdfs::path& root, auto&) { EXPECT_EQ(read_file(root / "canary/pwned"), "x"); });
+    // /proc magic links are just paths inside the root here (there is no proc in it).
+    neutralised(
+        "symlink_proc_magic_link",
+        [](const stdfs::path& canary) {
+            return tar_of(
+                {symlink("p", "/proc/self/root" + canary.string()), file("p/pwned", "x")});
+        },
+        [](const stdfs::path& root, const stdfs::path& canary) {
+            EXPECT_EQ(read_file(root / "proc/self/root" / rel(canary) / "pwned"), "x");
+        });
     // A directory replaced by a symlink mid-layer, then written through.
     neutralised(
         "dir_replaced_by_symlink",
