@@ -114,7 +114,7 @@ TEST_F(TtrpcEventsTest, ForwardIsValidatedLikeGrpc) {
     r = c->call(kTask, "Connect", "");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code(), Errc::NotImplemented);
-    EXPECT_EQ(r.error().message().rfind("service containerd.task.v2.Task", 0), 0u);
+    EXPECT_EQ(r.error().message(), "service containerd.task.v2.Task");
 }
 
 // The older path (§10.4): `containerd publish` reads an Any on stdin and calls gRPC
