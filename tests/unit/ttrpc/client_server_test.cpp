@@ -8,9 +8,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace gantry::ttrpc {
@@ -399,6 +404,45 @@ TEST(TtrpcSlowReader, IsDisconnected) {
     auto c = Client::connect(srv.path());
     ASSERT_TRUE(c.ok());
     EXPECT_TRUE((*c)->call(kSvc, "Big", "").ok());
+}
+
+// ttrpc's same-user handshake: a peer with another uid/gid is dropped before any request.
+TEST(TtrpcPeer, OtherUserIsRefused) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+    test::TestServer srv;
+    srv.server().register_method(kSvc, "Echo",
+                                 [](std::string_view p, const CallContext&) -> Result<std::string> {
+                                     return std::string(p);
+                                 });
+    srv.start();
+    ASSERT_EQ(::chmod(srv.path().c_str(), 0666), 0);
+    ASSERT_EQ(::chmod(srv.dir().c_str(), 0755), 0);
+    ::ttrpc::Request r;
+    r.set_service(std::string(kSvc));
+    r.set_method("Echo");
+    r.set_payload("hi");
+    const std::string frame = encode_frame(1, MessageType::Request, r.SerializeAsString());
+    auto probe = [&](uid_t uid, gid_t gid) {
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            // Only raw syscalls after fork: the parent has threads.
+            if (::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) ::_exit(10);
+            int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+            sockaddr_un sa{};
+            sa.sun_family = AF_UNIX;
+            std::memcpy(sa.sun_path, srv.path().c_str(), srv.path().size());
+            if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) ::_exit(11);
+            if (::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) < 0) ::_exit(0); // reset
+            char buf[256];
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            ::_exit(n > 0 ? 1 : 0); // 1: answered, 0: refused
+        }
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    };
+    EXPECT_EQ(probe(65534, 65534), 0) << "another user was served";
+    EXPECT_EQ(probe(0, 0), 1) << "the same user was refused";
 }
 
 } // namespace
