@@ -119,6 +119,10 @@ int run(config::Config cfg) {
     services::UnimplementedService unimplemented;
     builder.RegisterCallbackGenericService(&unimplemented);
 
+    // Before the gRPC socket appears (clients take that as "ready"), shims can already forward.
+    auto ttrpc = start_ttrpc(cfg, registry);
+    if (!ttrpc.ok()) return fail(ttrpc.error());
+
     // The socket must never exist with looser permissions than 0660, not even briefly.
     mode_t old_umask = ::umask(0117);
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -131,11 +135,6 @@ int run(config::Config cfg) {
         !st.ok()) {
         server->Shutdown();
         return fail(st.error());
-    }
-    auto ttrpc = start_ttrpc(cfg, registry);
-    if (!ttrpc.ok()) {
-        server->Shutdown();
-        return fail(ttrpc.error());
     }
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
     log::info("gantryd serving on {} ({} services, {} plugins) after {:.1f} ms", cfg.grpc.address,

@@ -184,26 +184,25 @@ void Server::on_frame(const std::shared_ptr<detail::Connection>& c, Frame& f) {
     if (f.header.type != static_cast<std::uint8_t>(MessageType::Request)) return;
     std::uint32_t stream = f.header.stream_id;
     if (f.oversized) {
-        send_response(*c, stream,
-                      Error(Errc::ResourceExhausted, oversized_message(f.header.length)));
+        send_raw_error(*c, stream, Errc::ResourceExhausted, oversized_message(f.header.length));
         return;
     }
     ::ttrpc::Request req;
     if (!req.ParseFromString(f.body)) {
-        send_response(*c, stream, invalid_argument("unmarshal request error: bad protobuf"));
+        send_raw_error(*c, stream, Errc::InvalidArgument, "unmarshal request error: bad protobuf");
         return;
     }
     if (stream % 2 == 0) {
-        send_response(*c, stream,
-                      invalid_argument("StreamID must be odd for client initiated streams"));
+        send_raw_error(*c, stream, Errc::InvalidArgument,
+                       "StreamID must be odd for client initiated streams");
         return;
     }
     auto it = methods_.find(method_key(req.service(), req.method()));
     if (it == methods_.end()) {
         if (services_.find(req.service()) == services_.end())
-            send_response(*c, stream, not_implemented("service " + req.service()));
+            send_raw_error(*c, stream, Errc::NotImplemented, "service " + req.service());
         else
-            send_response(*c, stream, not_implemented("method " + req.method()));
+            send_raw_error(*c, stream, Errc::NotImplemented, "method " + req.method());
         return;
     }
     CallContext ctx;
@@ -232,7 +231,20 @@ void Server::send_response(detail::Connection& c, std::uint32_t stream, Result<s
     } else {
         *resp.mutable_status() = to_status(r.error());
     }
-    c.out += encode_frame(stream, MessageType::Response, resp.SerializeAsString());
+    send_body(c, stream, resp.SerializeAsString());
+}
+
+void Server::send_raw_error(detail::Connection& c, std::uint32_t stream, Errc code,
+                            std::string message) {
+    ::ttrpc::Response resp;
+    resp.mutable_status()->set_code(static_cast<int>(code));
+    resp.mutable_status()->set_message(std::move(message));
+    send_body(c, stream, resp.SerializeAsString());
+}
+
+void Server::send_body(detail::Connection& c, std::uint32_t stream, const std::string& body) {
+    if (c.closed) return;
+    c.out += encode_frame(stream, MessageType::Response, body);
     flush(c);
     if (!c.closed) {
         if (c.backlog() > options_.max_write_backlog) {

@@ -16,6 +16,7 @@
 #include "core/errors.hpp"
 #include "core/fs/unique_fd.hpp"
 #include "core/ttrpc/event_loop.hpp"
+#include "core/ttrpc/frame.hpp"
 #include "core/ttrpc/status.hpp"
 
 #include <chrono>
@@ -110,8 +111,13 @@ private:
 
     void on_accept(int lfd);
     void on_conn_event(const std::shared_ptr<detail::Connection>& c, std::uint32_t events);
-    void on_frame(const std::shared_ptr<detail::Connection>& c, struct Frame& f);
+    void on_frame(const std::shared_ptr<detail::Connection>& c, Frame& f);
+    // Handler results: errors carry containerd's class suffix (Error::wire_message).
     void send_response(detail::Connection& c, std::uint32_t stream, Result<std::string> r);
+    // The server's own errors, with ttrpc's exact texts.
+    void send_raw_error(detail::Connection& c, std::uint32_t stream, Errc code,
+                        std::string message);
+    void send_body(detail::Connection& c, std::uint32_t stream, const std::string& body);
     void flush(detail::Connection& c);
     void update_interest(detail::Connection& c);
     void close_conn(detail::Connection& c);

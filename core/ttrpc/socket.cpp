@@ -41,13 +41,12 @@ Result<fs::UniqueFd> listen_unix(const std::string& path, mode_t mode) {
     }
     fs::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) return from_errno(errno, "socket");
-    // bind() creates the file with the umask applied; fchmod-ing afterwards would leave a window
-    // with looser permissions, so the umask is narrowed around bind instead.
-    mode_t old = ::umask(static_cast<mode_t>(~mode & 0777));
-    int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
-    int err = errno;
-    ::umask(old);
-    if (rc != 0) return from_errno(err, "bind " + path);
+    // bind() creates the file with the socket inode's mode minus the umask. Narrowing that mode
+    // first means the file never exists with more permissions than `mode`, without touching the
+    // process-wide umask (gantryd has other threads creating files). chmod then sets it exactly.
+    if (::fchmod(fd.get(), mode) != 0) return from_errno(errno, "fchmod socket");
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
+        return from_errno(errno, "bind " + path);
     if (::chmod(path.c_str(), mode) != 0) return from_errno(errno, "chmod " + path);
     if (::listen(fd.get(), SOMAXCONN) != 0) return from_errno(errno, "listen " + path);
     return fd;

@@ -13,10 +13,12 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <google/protobuf/any.pb.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -41,16 +43,57 @@ protected:
         return c.ok() ? std::move(c).value() : nullptr;
     }
 
-    // Runs `argv` for `seconds` in the background while `during` runs (as events_test does).
-    template <typename F>
-    Output watch(std::vector<std::string> argv, int seconds, F during) {
-        argv.insert(argv.begin(), {"timeout", "-s", "INT", std::to_string(seconds)});
-        Output out;
-        std::thread t([&] { out = run(argv); });
-        std::this_thread::sleep_for(1s); // let the subscription start
-        during();
-        t.join();
-        return out;
+    // `ctr events` in the background, its stdout in a file. Under load ctr may take seconds to
+    // subscribe, so start() forwards probe events until one shows up instead of sleeping.
+    class CtrEvents {
+    public:
+        explicit CtrEvents(const std::string& socket) {
+            out_ = dir_.path() + "/events.out";
+            pid_ = ::fork();
+            if (pid_ == 0) {
+                int fd = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                ::dup2(fd, 1);
+                ::dup2(fd, 2);
+                ::execlp("ctr", "ctr", "--address", socket.c_str(), "events", nullptr);
+                ::_exit(127);
+            }
+        }
+        ~CtrEvents() {
+            if (pid_ > 0) {
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, nullptr, 0);
+            }
+        }
+        std::string output() const {
+            std::ifstream in(out_);
+            return {std::istreambuf_iterator<char>(in), {}};
+        }
+        bool wait_for(const std::string& needle, std::chrono::seconds t,
+                      const std::function<void()>& each = {}) const {
+            auto end = std::chrono::steady_clock::now() + t;
+            while (std::chrono::steady_clock::now() < end) {
+                if (contains(output(), needle)) return true;
+                if (each) each();
+                std::this_thread::sleep_for(200ms);
+            }
+            return contains(output(), needle);
+        }
+
+    private:
+        TempDir dir_;
+        std::string out_;
+        pid_t pid_ = -1;
+    };
+
+    std::unique_ptr<CtrEvents> subscribe() {
+        auto ev = std::make_unique<CtrEvents>(d().socket());
+        auto c = dial(tsock());
+        if (!c) return ev;
+        auto probe = task_exit("default", "/gantry/probe", "probe").SerializeAsString();
+        bool up = ev->wait_for("/gantry/probe", 30s,
+                               [&] { (void)c->call(kForwardSvc, "Forward", probe); });
+        EXPECT_TRUE(up) << "ctr events never subscribed: " << ev->output();
+        return ev;
     }
 
     static tev::ForwardRequest task_exit(const std::string& ns, const std::string& topic,
@@ -82,18 +125,16 @@ TEST_F(TtrpcEventsTest, SocketBesideTheGrpcSocketMode0660) {
 TEST_F(TtrpcEventsTest, ForwardOverTtrpcReachesCtrEvents) {
     auto c = dial(tsock());
     ASSERT_TRUE(c);
-    auto out = watch({"ctr", "--address", d().socket(), "events"}, 3, [&] {
-        auto req = task_exit("default", "/tasks/exit", "ttrpc-c1");
-        auto r = c->call(kForwardSvc, "Forward", req.SerializeAsString(),
-                         ttrpc::CallOptions{}.with_namespace("default").with_timeout(5s));
-        EXPECT_TRUE(r.ok()) << r.error().message();
-        if (r.ok()) {
-            EXPECT_EQ(*r, ""); // Empty
-        }
-    });
-    EXPECT_TRUE(contains(out.out, "default /tasks/exit")) << out.out << out.err;
-    EXPECT_TRUE(contains(out.out, "\"container_id\":\"ttrpc-c1\"")) << out.out;
-    EXPECT_TRUE(contains(out.out, "\"exit_status\":7")) << out.out;
+    auto ev = subscribe();
+    auto req = task_exit("default", "/tasks/exit", "ttrpc-c1");
+    auto r = c->call(kForwardSvc, "Forward", req.SerializeAsString(),
+                     ttrpc::CallOptions{}.with_namespace("default").with_timeout(5s));
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(*r, ""); // Empty
+    EXPECT_TRUE(ev->wait_for("\"container_id\":\"ttrpc-c1\"", 15s)) << ev->output();
+    std::string out = ev->output();
+    EXPECT_TRUE(contains(out, "default /tasks/exit")) << out;
+    EXPECT_TRUE(contains(out, "\"exit_status\":7")) << out;
 }
 
 TEST_F(TtrpcEventsTest, ForwardIsValidatedLikeGrpc) {
@@ -114,7 +155,7 @@ TEST_F(TtrpcEventsTest, ForwardIsValidatedLikeGrpc) {
     r = c->call(kTask, "Connect", "");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code(), Errc::NotImplemented);
-    EXPECT_EQ(r.error().message().rfind("service containerd.task.v2.Task", 0), 0u);
+    EXPECT_EQ(r.error().message(), "service containerd.task.v2.Task");
 }
 
 // The older path (§10.4): `containerd publish` reads an Any on stdin and calls gRPC
@@ -128,16 +169,14 @@ TEST_F(TtrpcEventsTest, ContainerdPublishBinary) {
     te.set_exit_status(3);
     any.set_value(te.SerializeAsString());
     std::ofstream(tmp.path() + "/event.bin", std::ios::binary) << any.SerializeAsString();
-    Output pub;
-    auto out = watch({"ctr", "--address", d().socket(), "events"}, 3, [&] {
-        pub = run({"sh", "-c",
-                   "exec /usr/bin/containerd --address \"$0\" publish --topic /tasks/exit "
-                   "--namespace default < \"$1\"",
-                   d().socket(), tmp.path() + "/event.bin"});
-    });
+    auto ev = subscribe();
+    Output pub = run({"sh", "-c",
+                      "exec /usr/bin/containerd --address \"$0\" publish --topic /tasks/exit "
+                      "--namespace default < \"$1\"",
+                      d().socket(), tmp.path() + "/event.bin"});
     EXPECT_EQ(pub.exit_code, 0) << pub.out << pub.err;
-    EXPECT_TRUE(contains(out.out, "default /tasks/exit")) << out.out << out.err;
-    EXPECT_TRUE(contains(out.out, "\"container_id\":\"published-c1\"")) << out.out;
+    EXPECT_TRUE(ev->wait_for("\"container_id\":\"published-c1\"", 15s)) << ev->output();
+    EXPECT_TRUE(contains(ev->output(), "default /tasks/exit")) << ev->output();
 }
 
 // A real shim started with TTRPC_ADDRESS=<gantryd.sock>.ttrpc (§10.3) forwards its task events
@@ -223,7 +262,8 @@ TEST_F(TtrpcEventsTest, RealShimEventsReachCtrEvents) {
     if (::access(kShim, X_OK) != 0 || ::access("/bin/busybox", X_OK) != 0)
         GTEST_SKIP() << "containerd-shim-runc-v2 or busybox missing";
     RealShim shim(tsock(), d().socket());
-    auto out = watch({"ctr", "--address", d().socket(), "events"}, 8, [&] {
+    auto ev = subscribe();
+    {
         std::string addr = shim.start();
         auto c = dial(addr);
         ASSERT_TRUE(c);
@@ -250,12 +290,14 @@ TEST_F(TtrpcEventsTest, RealShimEventsReachCtrEvents) {
         taskv2::ShutdownRequest shut;
         shut.set_id(shim.id());
         (void)c->call(kTask, "Shutdown", shut.SerializeAsString(), opts);
-        std::this_thread::sleep_for(1s); // the shim sends its events asynchronously
-    });
+    }
+    // The shim sends its events asynchronously, in order.
     const std::string ns = shim.ns();
+    EXPECT_TRUE(ev->wait_for(ns + " /tasks/delete", 20s)) << ev->output();
+    std::string out = ev->output();
     for (const char* topic : {"/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"})
-        EXPECT_TRUE(contains(out.out, ns + " " + topic)) << topic << "\n" << out.out << out.err;
-    EXPECT_TRUE(contains(out.out, "\"container_id\":\"c1\"")) << out.out;
+        EXPECT_TRUE(contains(out, ns + " " + topic)) << topic << "\n" << out;
+    EXPECT_TRUE(contains(out, "\"container_id\":\"c1\"")) << out;
 }
 
 } // namespace

@@ -8,9 +8,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace gantry::ttrpc {
@@ -231,11 +236,11 @@ TEST_F(TtrpcTest, UnknownServiceAndMethodAreUnimplemented) {
     auto s = c->call("no.such.Service", "Echo", "");
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.error().code(), Errc::NotImplemented);
-    EXPECT_EQ(s.error().message().rfind("service no.such.Service", 0), 0u) << s.error().message();
+    EXPECT_EQ(s.error().message(), "service no.such.Service"); // ttrpc's exact text
     auto m = c->call(kSvc, "Nope", "");
     ASSERT_FALSE(m.ok());
     EXPECT_EQ(m.error().code(), Errc::NotImplemented);
-    EXPECT_EQ(m.error().message().rfind("method Nope", 0), 0u) << m.error().message();
+    EXPECT_EQ(m.error().message(), "method Nope");
 }
 
 TEST_F(TtrpcTest, HandlerErrorStatusRoundTrips) {
@@ -257,8 +262,7 @@ TEST_F(TtrpcTest, EvenStreamAndBadRequestAndNonRequestFrames) {
     ::ttrpc::Response resp;
     ASSERT_TRUE(resp.ParseFromString(f->body));
     EXPECT_EQ(resp.status().code(), static_cast<int>(Errc::InvalidArgument));
-    EXPECT_EQ(resp.status().message().rfind("StreamID must be odd for client initiated streams", 0),
-              0u);
+    EXPECT_EQ(resp.status().message(), "StreamID must be odd for client initiated streams");
     raw_send(fd.get(), encode_frame(3, MessageType::Request, std::string("\xff\xff\xff", 3)));
     f = raw_recv(fd.get());
     ASSERT_TRUE(f.has_value());
@@ -359,6 +363,86 @@ TEST_F(TtrpcTest, ConnectToNothingIsUnavailable) {
     auto bad = Client::connect("tcp://127.0.0.1:1");
     ASSERT_FALSE(bad.ok());
     EXPECT_EQ(bad.error().code(), Errc::InvalidArgument);
+}
+
+// A client that pipelines requests but never reads its replies is cut off once they pile up
+// past max_write_backlog; the server keeps serving others.
+TEST(TtrpcSlowReader, IsDisconnected) {
+    Server::Options o;
+    o.max_write_backlog = 1u << 20;
+    test::TestServer srv(o);
+    srv.server().register_method(kSvc, "Big",
+                                 [](std::string_view, const CallContext&) -> Result<std::string> {
+                                     return std::string(512u << 10, 'b');
+                                 });
+    srv.start();
+    auto fd = dial_unix(srv.path());
+    ASSERT_TRUE(fd.ok());
+    ::ttrpc::Request r;
+    r.set_service(std::string(kSvc));
+    r.set_method("Big");
+    std::string body = r.SerializeAsString();
+    std::string all;
+    for (std::uint32_t i = 0; i < 64; ++i)
+        all += encode_frame(2 * i + 1, MessageType::Request, body);
+    ASSERT_EQ(::send(fd->get(), all.data(), all.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(all.size()));
+    bool gone = false;
+    for (int i = 0; i < 300 && !gone; ++i) {
+        gone = srv.on_loop([&] { return srv.server().connection_count(); }) == 0;
+        if (!gone) std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_TRUE(gone) << "slow reader still connected";
+    // Reading now drains what was sent before the cut, then EOF.
+    char buf[65536];
+    ssize_t n;
+    std::size_t total = 0;
+    while ((n = ::recv(fd->get(), buf, sizeof buf, 0)) > 0)
+        total += static_cast<std::size_t>(n);
+    EXPECT_EQ(n, 0);
+    EXPECT_LT(total, 64u * (512u << 10));
+    auto c = Client::connect(srv.path());
+    ASSERT_TRUE(c.ok());
+    EXPECT_TRUE((*c)->call(kSvc, "Big", "").ok());
+}
+
+// ttrpc's same-user handshake: a peer with another uid/gid is dropped before any request.
+TEST(TtrpcPeer, OtherUserIsRefused) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+    test::TestServer srv;
+    srv.server().register_method(kSvc, "Echo",
+                                 [](std::string_view p, const CallContext&) -> Result<std::string> {
+                                     return std::string(p);
+                                 });
+    srv.start();
+    ASSERT_EQ(::chmod(srv.path().c_str(), 0666), 0);
+    ASSERT_EQ(::chmod(srv.dir().c_str(), 0755), 0);
+    ::ttrpc::Request r;
+    r.set_service(std::string(kSvc));
+    r.set_method("Echo");
+    r.set_payload("hi");
+    const std::string frame = encode_frame(1, MessageType::Request, r.SerializeAsString());
+    auto probe = [&](uid_t uid, gid_t gid) {
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            // Only raw syscalls after fork: the parent has threads.
+            if (::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) ::_exit(10);
+            int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+            sockaddr_un sa{};
+            sa.sun_family = AF_UNIX;
+            std::memcpy(sa.sun_path, srv.path().c_str(), srv.path().size());
+            if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) ::_exit(11);
+            if (::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) < 0) ::_exit(0); // reset
+            char buf[256];
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            ::_exit(n > 0 ? 1 : 0); // 1: answered, 0: refused
+        }
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    };
+    EXPECT_EQ(probe(65534, 65534), 0) << "another user was served";
+    EXPECT_EQ(probe(0, 0), 1) << "the same user was refused";
 }
 
 } // namespace

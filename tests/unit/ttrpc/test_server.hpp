@@ -15,14 +15,15 @@ namespace gantry::ttrpc::test {
 
 class TestServer {
 public:
-    TestServer() {
+    TestServer() : TestServer(Server::Options{}) {}
+    explicit TestServer(Server::Options options) {
         char tmpl[] = "/tmp/gt-ttrpc-XXXXXX";
         dir_ = ::mkdtemp(tmpl);
         path_ = dir_ + "/s.ttrpc";
         auto l = EventLoop::create();
         EXPECT_TRUE(l.ok());
         loop_ = std::move(l).value();
-        server_ = std::make_unique<Server>(*loop_);
+        server_ = std::make_unique<Server>(*loop_, options);
     }
     ~TestServer() {
         stop();
