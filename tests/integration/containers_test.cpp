@@ -4,6 +4,8 @@
 // `ctr events`; namespaces that cannot see or touch each other's containers; a restart.
 #include "runtime/runc/options.pb.h"
 #include "services/containers/v1/containers.grpc.pb.h"
+#include "services/leases/v1/leases.grpc.pb.h"
+#include "services/snapshots/v1/snapshots.grpc.pb.h"
 #include "tests/integration/grpc_client.hpp"
 #include "tests/integration/harness.hpp"
 #include "tests/integration/shared_daemon.hpp"
@@ -17,6 +19,8 @@ namespace gantry::itest {
 namespace {
 
 namespace cv1 = containerd::services::containers::v1;
+namespace lv1 = containerd::services::leases::v1;
+namespace sv1 = containerd::services::snapshots::v1;
 using namespace std::chrono_literals;
 
 constexpr char kSpecType[] = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
@@ -384,6 +388,82 @@ TEST_F(ContainersTest, NamespacesCannotSeeOrTouchEachOthersContainers) {
     ASSERT_TRUE(remove("private", "team-b").ok());
     ASSERT_TRUE(get("private", "team-a").ok());
     EXPECT_EQ(d().gantry({"c", "ls", "-q"}, "team-a").out, "private\n");
+}
+
+// protocol-facts §6.2: a container's snapshotter/snapshotKey is a GC root. The snapshot is made
+// under a lease; once the lease is gone (with a synchronous collection) only the container keeps
+// it, and deleting the container lets the next collection remove it.
+TEST(ContainersGc, ContainerKeepsItsSnapshotUntilDeleted) {
+    Daemon d;
+    const auto ch = channel(d.socket());
+    auto snapshots = sv1::Snapshots::NewStub(ch);
+    auto leases = lv1::Leases::NewStub(ch);
+    auto containers = cv1::Containers::NewStub(ch);
+    const std::string ns = "gcns";
+    const auto with_lease = [&](const std::string& lease) {
+        auto ctx = context(ns);
+        ctx->AddMetadata("containerd-lease", lease);
+        return ctx;
+    };
+    // A full collection: deleting a lease with sync waits for one.
+    const auto collect = [&] {
+        lv1::CreateRequest create;
+        create.set_id("gc-trigger");
+        lv1::CreateResponse created;
+        ASSERT_TRUE(leases->Create(context(ns).get(), create, &created).ok());
+        lv1::DeleteRequest del;
+        del.set_id("gc-trigger");
+        del.set_sync(true);
+        google::protobuf::Empty empty;
+        ASSERT_TRUE(leases->Delete(context(ns).get(), del, &empty).ok());
+    };
+
+    lv1::CreateRequest lease;
+    lease.set_id("hold");
+    lv1::CreateResponse lease_resp;
+    ASSERT_TRUE(leases->Create(context(ns).get(), lease, &lease_resp).ok());
+    std::string snapshotter;
+    for (const std::string sn : {"overlayfs", "native"}) {
+        sv1::PrepareSnapshotRequest prep;
+        prep.set_snapshotter(sn);
+        prep.set_key("rootfs-key");
+        sv1::PrepareSnapshotResponse mounts;
+        auto st = snapshots->Prepare(with_lease("hold").get(), prep, &mounts);
+        if (st.error_code() == grpc::StatusCode::UNIMPLEMENTED)
+            GTEST_SKIP() << "no Snapshots service in this build";
+        if (st.ok()) {
+            snapshotter = sn;
+            break;
+        }
+    }
+    if (snapshotter.empty()) GTEST_SKIP() << "neither overlayfs nor native snapshots available";
+    const auto stat = [&] {
+        sv1::StatSnapshotRequest req;
+        req.set_snapshotter(snapshotter);
+        req.set_key("rootfs-key");
+        sv1::StatSnapshotResponse resp;
+        return snapshots->Stat(context(ns).get(), req, &resp).error_code();
+    };
+
+    cv1::CreateContainerRequest req;
+    *req.mutable_container() = make("gc-holder");
+    req.mutable_container()->set_snapshotter(snapshotter);
+    req.mutable_container()->set_snapshot_key("rootfs-key");
+    cv1::CreateContainerResponse created;
+    ASSERT_TRUE(containers->Create(context(ns).get(), req, &created).ok());
+    lv1::DeleteRequest drop;
+    drop.set_id("hold");
+    drop.set_sync(true);
+    google::protobuf::Empty empty;
+    ASSERT_TRUE(leases->Delete(context(ns).get(), drop, &empty).ok());
+    collect();
+    EXPECT_EQ(stat(), grpc::StatusCode::OK) << "the container roots its snapshot";
+
+    cv1::DeleteContainerRequest del;
+    del.set_id("gc-holder");
+    ASSERT_TRUE(containers->Delete(context(ns).get(), del, &empty).ok());
+    collect();
+    EXPECT_EQ(stat(), grpc::StatusCode::NOT_FOUND) << "nothing roots it any more";
 }
 
 TEST(ContainersRestart, RecordsSurviveARestartUnchanged) {
