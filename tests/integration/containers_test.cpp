@@ -466,6 +466,59 @@ TEST(ContainersGc, ContainerKeepsItsSnapshotUntilDeleted) {
     EXPECT_EQ(stat(), grpc::StatusCode::NOT_FOUND) << "nothing roots it any more";
 }
 
+// `rm` removes the container's rootfs snapshot first, as ctr does (NotFound is fine), unless
+// --keep-snapshot is given.
+TEST(ContainersRm, RemovesTheRootfsSnapshotUnlessKept) {
+    Daemon d;
+    const auto ch = channel(d.socket());
+    auto snapshots = sv1::Snapshots::NewStub(ch);
+    auto containers = cv1::Containers::NewStub(ch);
+    std::string snapshotter;
+    for (const std::string sn : {"overlayfs", "native"}) {
+        for (const std::string key : {"k-ctr", "k-gantry", "k-kept"}) {
+            sv1::PrepareSnapshotRequest prep;
+            prep.set_snapshotter(sn);
+            prep.set_key(key);
+            // A GC root: only an explicit Remove deletes it, never the collector.
+            (*prep.mutable_labels())["containerd.io/gc.root"] = "test";
+            sv1::PrepareSnapshotResponse mounts;
+            auto st = snapshots->Prepare(context().get(), prep, &mounts);
+            if (st.error_code() == grpc::StatusCode::UNIMPLEMENTED)
+                GTEST_SKIP() << "no Snapshots service in this build";
+            if (!st.ok()) break;
+            snapshotter = sn;
+        }
+        if (!snapshotter.empty()) break;
+    }
+    if (snapshotter.empty()) GTEST_SKIP() << "neither overlayfs nor native snapshots available";
+    for (const std::string id : {"c-ctr", "c-gantry", "c-kept", "c-gone"}) {
+        cv1::CreateContainerRequest req;
+        *req.mutable_container() = make(id);
+        req.mutable_container()->set_snapshotter(snapshotter);
+        req.mutable_container()->set_snapshot_key(id == "c-gone" ? "never-made"
+                                                                 : "k" + id.substr(1));
+        cv1::CreateContainerResponse created;
+        ASSERT_TRUE(containers->Create(context().get(), req, &created).ok());
+    }
+    const auto stat = [&](const std::string& key) {
+        sv1::StatSnapshotRequest req;
+        req.set_snapshotter(snapshotter);
+        req.set_key(key);
+        sv1::StatSnapshotResponse resp;
+        return snapshots->Stat(context().get(), req, &resp).error_code();
+    };
+    auto c = d.ctr({"c", "rm", "c-ctr"});
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_EQ(stat("k-ctr"), grpc::StatusCode::NOT_FOUND);
+    auto g = d.gantry({"c", "rm", "c-gantry", "c-gone"});
+    EXPECT_EQ(g.exit_code, 0) << g.err;
+    EXPECT_EQ(stat("k-gantry"), grpc::StatusCode::NOT_FOUND);
+    g = d.gantry({"c", "rm", "--keep-snapshot", "c-kept"});
+    EXPECT_EQ(g.exit_code, 0) << g.err;
+    EXPECT_EQ(stat("k-kept"), grpc::StatusCode::OK);
+    EXPECT_EQ(d.gantry({"c", "ls", "-q"}).out, "");
+}
+
 TEST(ContainersRestart, RecordsSurviveARestartUnchanged) {
     Daemon d;
     auto stub = cv1::Containers::NewStub(channel(d.socket()));
