@@ -4,6 +4,8 @@
 // `ctr events`; namespaces that cannot see or touch each other's containers; a restart.
 #include "runtime/runc/options.pb.h"
 #include "services/containers/v1/containers.grpc.pb.h"
+#include "services/leases/v1/leases.grpc.pb.h"
+#include "services/snapshots/v1/snapshots.grpc.pb.h"
 #include "tests/integration/grpc_client.hpp"
 #include "tests/integration/harness.hpp"
 #include "tests/integration/shared_daemon.hpp"
@@ -17,6 +19,8 @@ namespace gantry::itest {
 namespace {
 
 namespace cv1 = containerd::services::containers::v1;
+namespace lv1 = containerd::services::leases::v1;
+namespace sv1 = containerd::services::snapshots::v1;
 using namespace std::chrono_literals;
 
 constexpr char kSpecType[] = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
@@ -384,6 +388,135 @@ TEST_F(ContainersTest, NamespacesCannotSeeOrTouchEachOthersContainers) {
     ASSERT_TRUE(remove("private", "team-b").ok());
     ASSERT_TRUE(get("private", "team-a").ok());
     EXPECT_EQ(d().gantry({"c", "ls", "-q"}, "team-a").out, "private\n");
+}
+
+// protocol-facts §6.2: a container's snapshotter/snapshotKey is a GC root. The snapshot is made
+// under a lease; once the lease is gone (with a synchronous collection) only the container keeps
+// it, and deleting the container lets the next collection remove it.
+TEST(ContainersGc, ContainerKeepsItsSnapshotUntilDeleted) {
+    Daemon d;
+    const auto ch = channel(d.socket());
+    auto snapshots = sv1::Snapshots::NewStub(ch);
+    auto leases = lv1::Leases::NewStub(ch);
+    auto containers = cv1::Containers::NewStub(ch);
+    const std::string ns = "gcns";
+    const auto with_lease = [&](const std::string& lease) {
+        auto ctx = context(ns);
+        ctx->AddMetadata("containerd-lease", lease);
+        return ctx;
+    };
+    // A full collection: deleting a lease with sync waits for one.
+    const auto collect = [&] {
+        lv1::CreateRequest create;
+        create.set_id("gc-trigger");
+        lv1::CreateResponse created;
+        ASSERT_TRUE(leases->Create(context(ns).get(), create, &created).ok());
+        lv1::DeleteRequest del;
+        del.set_id("gc-trigger");
+        del.set_sync(true);
+        google::protobuf::Empty empty;
+        ASSERT_TRUE(leases->Delete(context(ns).get(), del, &empty).ok());
+    };
+
+    lv1::CreateRequest lease;
+    lease.set_id("hold");
+    lv1::CreateResponse lease_resp;
+    ASSERT_TRUE(leases->Create(context(ns).get(), lease, &lease_resp).ok());
+    std::string snapshotter;
+    for (const std::string sn : {"overlayfs", "native"}) {
+        sv1::PrepareSnapshotRequest prep;
+        prep.set_snapshotter(sn);
+        prep.set_key("rootfs-key");
+        sv1::PrepareSnapshotResponse mounts;
+        auto st = snapshots->Prepare(with_lease("hold").get(), prep, &mounts);
+        if (st.error_code() == grpc::StatusCode::UNIMPLEMENTED)
+            GTEST_SKIP() << "no Snapshots service in this build";
+        if (st.ok()) {
+            snapshotter = sn;
+            break;
+        }
+    }
+    if (snapshotter.empty()) GTEST_SKIP() << "neither overlayfs nor native snapshots available";
+    const auto stat = [&] {
+        sv1::StatSnapshotRequest req;
+        req.set_snapshotter(snapshotter);
+        req.set_key("rootfs-key");
+        sv1::StatSnapshotResponse resp;
+        return snapshots->Stat(context(ns).get(), req, &resp).error_code();
+    };
+
+    cv1::CreateContainerRequest req;
+    *req.mutable_container() = make("gc-holder");
+    req.mutable_container()->set_snapshotter(snapshotter);
+    req.mutable_container()->set_snapshot_key("rootfs-key");
+    cv1::CreateContainerResponse created;
+    ASSERT_TRUE(containers->Create(context(ns).get(), req, &created).ok());
+    lv1::DeleteRequest drop;
+    drop.set_id("hold");
+    drop.set_sync(true);
+    google::protobuf::Empty empty;
+    ASSERT_TRUE(leases->Delete(context(ns).get(), drop, &empty).ok());
+    collect();
+    EXPECT_EQ(stat(), grpc::StatusCode::OK) << "the container roots its snapshot";
+
+    cv1::DeleteContainerRequest del;
+    del.set_id("gc-holder");
+    ASSERT_TRUE(containers->Delete(context(ns).get(), del, &empty).ok());
+    collect();
+    EXPECT_EQ(stat(), grpc::StatusCode::NOT_FOUND) << "nothing roots it any more";
+}
+
+// `rm` removes the container's rootfs snapshot first, as ctr does (NotFound is fine), unless
+// --keep-snapshot is given.
+TEST(ContainersRm, RemovesTheRootfsSnapshotUnlessKept) {
+    Daemon d;
+    const auto ch = channel(d.socket());
+    auto snapshots = sv1::Snapshots::NewStub(ch);
+    auto containers = cv1::Containers::NewStub(ch);
+    std::string snapshotter;
+    for (const std::string sn : {"overlayfs", "native"}) {
+        for (const std::string key : {"k-ctr", "k-gantry", "k-kept"}) {
+            sv1::PrepareSnapshotRequest prep;
+            prep.set_snapshotter(sn);
+            prep.set_key(key);
+            // A GC root: only an explicit Remove deletes it, never the collector.
+            (*prep.mutable_labels())["containerd.io/gc.root"] = "test";
+            sv1::PrepareSnapshotResponse mounts;
+            auto st = snapshots->Prepare(context().get(), prep, &mounts);
+            if (st.error_code() == grpc::StatusCode::UNIMPLEMENTED)
+                GTEST_SKIP() << "no Snapshots service in this build";
+            if (!st.ok()) break;
+            snapshotter = sn;
+        }
+        if (!snapshotter.empty()) break;
+    }
+    if (snapshotter.empty()) GTEST_SKIP() << "neither overlayfs nor native snapshots available";
+    for (const std::string id : {"c-ctr", "c-gantry", "c-kept", "c-gone"}) {
+        cv1::CreateContainerRequest req;
+        *req.mutable_container() = make(id);
+        req.mutable_container()->set_snapshotter(snapshotter);
+        req.mutable_container()->set_snapshot_key(id == "c-gone" ? "never-made"
+                                                                 : "k" + id.substr(1));
+        cv1::CreateContainerResponse created;
+        ASSERT_TRUE(containers->Create(context().get(), req, &created).ok());
+    }
+    const auto stat = [&](const std::string& key) {
+        sv1::StatSnapshotRequest req;
+        req.set_snapshotter(snapshotter);
+        req.set_key(key);
+        sv1::StatSnapshotResponse resp;
+        return snapshots->Stat(context().get(), req, &resp).error_code();
+    };
+    auto c = d.ctr({"c", "rm", "c-ctr"});
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_EQ(stat("k-ctr"), grpc::StatusCode::NOT_FOUND);
+    auto g = d.gantry({"c", "rm", "c-gantry", "c-gone"});
+    EXPECT_EQ(g.exit_code, 0) << g.err;
+    EXPECT_EQ(stat("k-gantry"), grpc::StatusCode::NOT_FOUND);
+    g = d.gantry({"c", "rm", "--keep-snapshot", "c-kept"});
+    EXPECT_EQ(g.exit_code, 0) << g.err;
+    EXPECT_EQ(stat("k-kept"), grpc::StatusCode::OK);
+    EXPECT_EQ(d.gantry({"c", "ls", "-q"}).out, "");
 }
 
 TEST(ContainersRestart, RecordsSurviveARestartUnchanged) {
