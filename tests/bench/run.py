@@ -85,7 +85,7 @@ class Side:
         self.ctr("run", "--rm", "--runtime", self.runtime, "--rootfs", self.rootfs, cid, "/bin/true")
 
     def shim_pids(self):
-        out = subprocess.run(["pgrep", "-f", f"-namespace {self.ns} "], capture_output=True, text=True).stdout.split()
+        out = subprocess.run(["pgrep", "-f", f"namespace {self.ns} "], capture_output=True, text=True).stdout.split()
         return [int(p) for p in out]
 
     def stop(self):
