@@ -10,5 +10,6 @@ void register_events(plugin::Registry& registry);
 void register_content(plugin::Registry& registry);
 void register_images(plugin::Registry& registry);
 void register_leases(plugin::Registry& registry);
+void register_snapshots(plugin::Registry& registry);
 
 } // namespace gantry::services

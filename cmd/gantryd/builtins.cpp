@@ -51,6 +51,7 @@ void register_builtins(plugin::Registry& registry) {
     services::register_leases(registry);
     services::register_content(registry);
     services::register_images(registry);
+    services::register_snapshots(registry);
     plugin::Registration meta;
     meta.type = std::string(plugin::types::kMetadata);
     meta.id = "lmdb";

@@ -380,17 +380,10 @@ Status sweep_disk(const md::Txn& txn, ContentBackend& backend, Stats& stats) {
 Status sweep_backend(md::Database& db, const SnapshotBackend& sb, Stats& stats) {
     std::unique_lock<std::shared_mutex> guard;
     if (sb.lock != nullptr) guard = std::unique_lock(*sb.lock);
-    GANTRY_ASSIGN_OR_RETURN(auto orphans, md::orphaned_backend_keys(db, sb.name, *sb.snapshotter));
-    for (const auto& key : orphans) {
-        auto st = sb.snapshotter->remove(key);
-        if (st.ok())
-            ++stats.backend_snapshots;
-        else if (!st.error().is(Errc::FailedPrecondition) && !st.error().is(Errc::NotFound))
-            return std::move(st).error().wrap("remove snapshot " + key + " from " + sb.name);
-    }
-    auto st = sb.snapshotter->cleanup();
-    if (!st.ok() && !st.error().is(Errc::NotImplemented))
-        return std::move(st).error().wrap("cleanup of snapshotter " + sb.name);
+    std::size_t removed = 0;
+    auto done = md::prune_backend(db, sb.name, *sb.snapshotter, false, &removed);
+    stats.backend_snapshots += removed;
+    if (!done.ok()) return std::move(done).error();
     ++stats.snapshotters_cleaned;
     return ok_status();
 }

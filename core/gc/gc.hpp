@@ -65,7 +65,8 @@ struct Stats {
     std::chrono::nanoseconds metadata_duration{0};
     std::chrono::nanoseconds total_duration{0};
 
-    std::size_t removed() const { return leases + ingests + blobs + snapshots + disk_blobs + disk_ingests + backend_snapshots;
+    std::size_t removed() const {
+        return leases + ingests + blobs + snapshots + disk_blobs + disk_ingests + backend_snapshots;
     }
 };
 

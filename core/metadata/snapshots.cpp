@@ -41,7 +41,8 @@ Error no_snapshot(std::string_view key) {
 snapshots::Labels inherited(const snapshots::Labels& labels) {
     snapshots::Labels out;
     for (const auto& [k, v] : labels)
-        if (k == snapshots::kRefLabel || std::string_view(k).starts_with(snapshots::kInheritedLabelPrefix))
+        if (k == snapshots::kRefLabel ||
+            std::string_view(k).starts_with(snapshots::kInheritedLabelPrefix))
             out.emplace(k, v);
     return out;
 }
@@ -111,10 +112,14 @@ Info overlay(const Info& backend, const Info& local) {
 
 std::string_view kind_name(Kind k) {
     switch (k) {
-    case Kind::view: return "view";
-    case Kind::active: return "active";
-    case Kind::committed: return "committed";
-    case Kind::unknown: break;
+    case Kind::view:
+        return "view";
+    case Kind::active:
+        return "active";
+    case Kind::committed:
+        return "committed";
+    case Kind::unknown:
+        break;
     }
     return "unknown";
 }
@@ -212,10 +217,8 @@ Result<snapshots::Mounts> SnapshotStore::view(std::string_view ns, std::string_v
 }
 
 Result<snapshots::Mounts> SnapshotStore::create(std::string_view ns, std::string_view lease,
-                                                std::string_view key_in,
-                                                std::string_view parent_in,
-                                                const snapshots::Labels& labels_in,
-                                                bool readonly) {
+                                                std::string_view key_in, std::string_view parent_in,
+                                                const snapshots::Labels& labels_in, bool readonly) {
     if (key_in.empty()) return invalid_argument("snapshot key must not be empty");
     GANTRY_TRY(validate(labels_in));
     snapshots::Labels labels = labels_in;
@@ -235,15 +238,13 @@ Result<snapshots::Mounts> SnapshotStore::create(std::string_view ns, std::string
         GANTRY_TRY(ensure_bucket(txn, sn));
         if (!target.empty()) {
             GANTRY_ASSIGN_OR_RETURN(bool taken, bucket_exists(txn, sn.child(target)));
-            if (taken)
-                return already_exists("target snapshot \"" + target + "\" already exists");
+            if (taken) return already_exists("target snapshot \"" + target + "\" already exists");
         }
         GANTRY_ASSIGN_OR_RETURN(bool exists, bucket_exists(txn, sn.child(key)));
         if (exists) return already_exists("snapshot \"" + key + "\" already exists");
         if (!parent.empty()) {
             GANTRY_ASSIGN_OR_RETURN(auto prec, read_record(txn, sn, parent));
-            if (!prec)
-                return not_found("parent snapshot " + parent + " does not exist");
+            if (!prec) return not_found("parent snapshot " + parent + " does not exist");
             bparent = prec->bkey;
         }
         if (!lease.empty()) {
@@ -381,7 +382,7 @@ Status SnapshotStore::remove(std::string_view ns, std::string_view key) {
         return {};
     }));
     set_dirty();
-    if (collector_) collector_->mark_dirty();
+    if (auto c = collector_.lock()) c->mark_dirty();
     return {};
 }
 
@@ -466,6 +467,37 @@ Result<std::vector<std::string>> orphaned_backend_keys(const Database& db,
         if (!p.empty() && --children[p] == 0 && orphans.count(p)) ready.push_back(p);
     }
     return out;
+}
+
+Result<std::vector<std::string>> prune_backend(const Database& db, std::string_view snapshotter,
+                                               snapshots::Snapshotter& backend, bool dry_run,
+                                               std::size_t* removed) {
+    GANTRY_ASSIGN_OR_RETURN(auto orphans, orphaned_backend_keys(db, snapshotter, backend));
+    if (dry_run) return orphans;
+    std::vector<std::string> done;
+    for (const auto& key : orphans) {
+        auto st = backend.remove(key);
+        if (st.ok()) {
+            done.push_back(key);
+        } else if (!st.error().is(Errc::FailedPrecondition) && !st.error().is(Errc::NotFound)) {
+            return std::move(st).error().wrap("remove snapshot " + key + " from " +
+                                              std::string(snapshotter));
+        }
+    }
+    if (removed != nullptr) *removed = done.size();
+    auto st = backend.cleanup();
+    if (!st.ok() && !st.error().is(Errc::NotImplemented))
+        return std::move(st).error().wrap("cleanup of snapshotter " + std::string(snapshotter));
+    return done;
+}
+
+Result<std::vector<std::string>> SnapshotStore::prune(bool dry_run) {
+    if (dry_run) {
+        std::shared_lock guard(gc_lock_);
+        return prune_backend(*db_, name_, *backend_, true);
+    }
+    std::unique_lock guard(gc_lock_);
+    return prune_backend(*db_, name_, *backend_, false);
 }
 
 } // namespace gantry::metadata

@@ -39,12 +39,13 @@ namespace gantry::metadata {
 
 class SnapshotStore final : public snapshots::Store {
 public:
-    // `collector` may be null (nothing is marked dirty).
+    // `collector` may be null (nothing is marked dirty). It is held weakly: the collector's
+    // passes hold the stores, and a cycle would keep both alive past shutdown.
     SnapshotStore(std::shared_ptr<Database> db, std::string snapshotter,
                   std::shared_ptr<snapshots::Snapshotter> backend,
                   std::shared_ptr<gc::Collector> collector = nullptr)
         : db_(std::move(db)), name_(std::move(snapshotter)), backend_(std::move(backend)),
-          collector_(std::move(collector)) {}
+          collector_(collector) {}
 
     Result<snapshots::Info> stat(std::string_view ns, std::string_view key) override;
     Result<snapshots::Info> update(std::string_view ns, const snapshots::Info& info,
@@ -65,7 +66,7 @@ public:
 
     const std::string& snapshotter_name() const noexcept { return name_; }
     const std::shared_ptr<snapshots::Snapshotter>& backend() const noexcept { return backend_; }
-    void set_collector(std::shared_ptr<gc::Collector> c) { collector_ = std::move(c); }
+    void set_collector(const std::shared_ptr<gc::Collector>& c) { collector_ = c; }
 
     // Held shared by every operation, exclusively by the collector while it removes backend
     // snapshots that no record names (see above).
@@ -75,6 +76,13 @@ public:
     bool take_dirty() noexcept { return dirty_.exchange(false); }
     void set_dirty() noexcept { dirty_ = true; }
 
+    // The daemon-side prune (the Cleanup RPC, `gantry snapshots prune`): with gc_lock() held
+    // exclusively, removes every backend snapshot that no record of any namespace names (leaves
+    // first; one whose child is still there stays) and then runs the backend's cleanup(), which
+    // removes directories and mounts no backend snapshot owns. With `dry_run` it only lists.
+    // Returns the backend keys removed (or that would be).
+    Result<std::vector<std::string>> prune(bool dry_run);
+
 private:
     Result<snapshots::Mounts> create(std::string_view ns, std::string_view lease,
                                      std::string_view key, std::string_view parent,
@@ -83,7 +91,7 @@ private:
     std::shared_ptr<Database> db_;
     std::string name_;
     std::shared_ptr<snapshots::Snapshotter> backend_;
-    std::shared_ptr<gc::Collector> collector_;
+    std::weak_ptr<gc::Collector> collector_;
     std::shared_mutex gc_lock_;
     std::atomic<bool> dirty_{true};
 };
@@ -97,5 +105,11 @@ Result<std::vector<std::string>> referenced_backend_keys(const Txn& txn,
 Result<std::vector<std::string>> orphaned_backend_keys(const Database& db,
                                                        std::string_view snapshotter,
                                                        snapshots::Snapshotter& backend);
+
+// What prune() does, for a caller that holds the store's lock itself (the collector). Counts
+// in `removed` what the backend really removed.
+Result<std::vector<std::string>> prune_backend(const Database& db, std::string_view snapshotter,
+                                               snapshots::Snapshotter& backend, bool dry_run,
+                                               std::size_t* removed = nullptr);
 
 } // namespace gantry::metadata

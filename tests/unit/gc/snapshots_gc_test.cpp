@@ -145,7 +145,8 @@ TEST_F(SnapshotGc, SharedBackendSnapshotKeptWhileAnyNamespaceNamesIt) {
 
 TEST_F(SnapshotGc, OrphanedBackendSnapshotsGoOnlyWhenDirty) {
     chain("ns", {"kept"}, {{"containerd.io/gc.root", "1"}});
-    ASSERT_TRUE(backend->prepare("ns/99/crashed", "", {}).ok()); // a crash between backend and record
+    ASSERT_TRUE(
+        backend->prepare("ns/99/crashed", "", {}).ok()); // a crash between backend and record
     EXPECT_EQ(run(false).backend_snapshots, 0u);
     EXPECT_TRUE(backend->has("ns/99/crashed"));
     EXPECT_EQ(backend->cleanups, 0);

@@ -5,8 +5,10 @@ namespace gantry::snapshots::testing {
 
 std::shared_ptr<Snapshotter> make_backend(BackendKind kind, const std::filesystem::path&) {
     switch (kind) {
-    case BackendKind::fake: return std::make_shared<FakeSnapshotter>();
-    case BackendKind::native: return nullptr;
+    case BackendKind::fake:
+        return std::make_shared<FakeSnapshotter>();
+    case BackendKind::native:
+        return nullptr;
     }
     return nullptr;
 }

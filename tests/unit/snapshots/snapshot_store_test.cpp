@@ -190,9 +190,10 @@ TEST_P(SnapshotStoreTest, UpdateKeepsLabelsInMetadataAndPassesInherited) {
 
 TEST_P(SnapshotStoreTest, LeasesRecordPrepareViewAndCommit) {
     ASSERT_TRUE(db().update([&](md::WriteTxn& txn) -> Status {
-                      GANTRY_TRY(md::leases::create(txn, "ns", "L", {}));
-                      return {};
-                  }).ok());
+                        GANTRY_TRY(md::leases::create(txn, "ns", "L", {}));
+                        return {};
+                    })
+                    .ok());
     const auto held = [&](const std::string& key) {
         auto rd = db().begin_read();
         auto v = md::get_value(*rd,

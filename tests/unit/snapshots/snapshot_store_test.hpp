@@ -3,12 +3,12 @@
 #pragma once
 
 #include "core/gc/collector.hpp"
+#include "core/metadata/buckets.hpp"
 #include "core/metadata/database.hpp"
+#include "core/metadata/schema.hpp"
 #include "core/metadata/snapshots.hpp"
 #include "core/snapshots/snapshotter.hpp"
 #include "fake_snapshotter.hpp"
-#include "core/metadata/buckets.hpp"
-#include "core/metadata/schema.hpp"
 #include "metadata_test_util.hpp"
 
 #include <atomic>
@@ -53,8 +53,8 @@ protected:
         backend_ = make_backend(GetParam(), tmp_.path() / "backend");
         if (!backend_) GTEST_SKIP() << "backend not available here";
         collector = std::make_shared<CountingCollector>();
-        store_ = std::make_shared<metadata::SnapshotStore>(db_, std::string(kName), backend_,
-                                                           collector);
+        store_ =
+            std::make_shared<metadata::SnapshotStore>(db_, std::string(kName), backend_, collector);
     }
 
     metadata::SnapshotStore& store() { return *store_; }
@@ -64,8 +64,9 @@ protected:
 
     std::string backend_key(std::string_view ns, std::string_view key) {
         auto rd = db_->begin_read();
-        auto v = metadata::get_value(*rd, metadata::schema::snapshotter_bucket(ns, kName).child(key),
-                                     metadata::schema::kName);
+        auto v =
+            metadata::get_value(*rd, metadata::schema::snapshotter_bucket(ns, kName).child(key),
+                                metadata::schema::kName);
         return v.ok() && v->has_value() ? std::string(**v) : std::string();
     }
     bool backend_has(const std::string& bkey) { return backend_->stat(bkey).ok(); }
