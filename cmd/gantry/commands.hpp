@@ -35,5 +35,6 @@ void register_content(CLI::App& app, Globals& g);
 void register_images(CLI::App& app, Globals& g);
 void register_leases(CLI::App& app, Globals& g);
 void register_events(CLI::App& app, Globals& g);
+void register_snapshots(CLI::App& app, Globals& g);
 
 } // namespace gantry::cli
