@@ -51,7 +51,7 @@ struct Info {
 };
 
 struct Usage {
-    std::int64_t size = 0;   // bytes
+    std::int64_t size = 0; // bytes
     std::int64_t inodes = 0;
 };
 

@@ -1,0 +1,1 @@
+set(GANTRY_MOUNT_SOURCES mount/mount.cpp)
