@@ -1,6 +1,7 @@
 // metadata::SnapshotStore: every rule of protocol-facts §8.1 at the metadata layer, namespace
 // isolation, lease recording, the bolt layout of §5.3 and the cross-namespace snapshot.ref link.
-// Runs over the in-memory FakeSnapshotter (snapshot_store_backends.cpp adds real backends).
+// Runs over the in-memory FakeSnapshotter and the real native snapshotter
+// (snapshot_store_backends.cpp).
 #include "snapshot_store_test.hpp"
 
 #include "core/filters/filter.hpp"
@@ -325,7 +326,8 @@ TEST_P(SnapshotStoreTest, ConcurrentPreparesOfOneKey) {
     EXPECT_EQ(backend_size(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fake, SnapshotStoreTest, ::testing::Values(BackendKind::fake),
+INSTANTIATE_TEST_SUITE_P(Backends, SnapshotStoreTest,
+                         ::testing::Values(BackendKind::fake, BackendKind::native),
                          backend_kind_name);
 
 } // namespace
