@@ -151,6 +151,8 @@ Status prepare(const Globals& g, const Options& o, const CreateOptions& c, bool 
         req.set_snapshotter(o.snapshotter);
         req.set_key(c.key);
         req.set_parent(c.parent);
+        // Unlike ctr, a view is a GC root too: otherwise the next collection removes it.
+        (*req.mutable_labels())["containerd.io/gc.root"] = gc_root_now();
         sv1::ViewSnapshotResponse resp;
         GANTRY_TRY(
             client.call([&](grpc::ClientContext* ctx) { return stub->View(ctx, req, &resp); }));

@@ -108,7 +108,8 @@ TEST_P(SnapshotsTest, CtrLifecycle) {
     auto m = ctr({"mounts", "/target", child});
     ASSERT_EQ(m.exit_code, 0) << m.err;
     EXPECT_TRUE(contains(m.out, " /target -o ")) << m.out;
-    ASSERT_EQ(ctr({"view", v, base}).exit_code, 0);
+    // gantry's view (unlike ctr's) labels the view gc.root, so a GC pass does not take it.
+    ASSERT_EQ(gantry({"view", v, base}).exit_code, 0);
     auto lbl = ctr({"label", child, "color=blue"});
     ASSERT_EQ(lbl.exit_code, 0) << lbl.err;
     EXPECT_TRUE(contains(lbl.out, "color=blue")) << lbl.out;
@@ -183,8 +184,10 @@ TEST_P(SnapshotsTest, GantryOutputIsCtrs) {
     EXPECT_TRUE(contains(l.out, "x=1") && contains(l.out, "y=2")) << l.out;
     auto cleared = gantry({"label", "work", "x="}, ns);
     EXPECT_FALSE(contains(cleared.out, "x=1")) << cleared.out;
-    for (const char* k : {"work", "look", "L2", "L1"})
-        ASSERT_EQ(gantry({"rm", k}, ns).exit_code, 0) << k;
+    for (const char* k : {"work", "look", "L2", "L1"}) {
+        auto rm = gantry({"rm", k}, ns);
+        ASSERT_EQ(rm.exit_code, 0) << k << ": " << rm.err;
+    }
 }
 
 TEST_P(SnapshotsTest, NamespacesAreIsolated) {
@@ -241,7 +244,7 @@ TEST_P(SnapshotsTest, EventsForPrepareCommitRemove) {
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
     ASSERT_EQ(ctr({"prepare", k}).exit_code, 0);
     ASSERT_EQ(ctr({"commit", n, k}).exit_code, 0);
-    ASSERT_EQ(ctr({"view", key("evv"), n}).exit_code, 0);
+    ASSERT_EQ(gantry({"view", key("evv"), n}).exit_code, 0);
     ASSERT_EQ(ctr({"rm", key("evv"), n}).exit_code, 0);
     watcher.join();
     EXPECT_TRUE(contains(events.out, "/snapshot/prepare")) << events.out;
@@ -274,7 +277,9 @@ TEST_P(SnapshotsGcTest, RemovedSnapshotsAreCollected) {
     for (const char* k : {"a", "b"})
         ASSERT_EQ(d.ctr({"snapshots", "--snapshotter", sn, "prepare", k}, "gc").exit_code, 0);
     ASSERT_EQ(d.ctr({"snapshots", "--snapshotter", sn, "commit", "A", "a"}, "gc").exit_code, 0);
-    ASSERT_EQ(snapshot_dirs(d, sn), 2u);
+    // ctr's view carries no gc.root: as in containerd, nothing keeps it.
+    ASSERT_EQ(d.ctr({"snapshots", "--snapshotter", sn, "view", "unrooted"}, "gc").exit_code, 0);
+    ASSERT_EQ(snapshot_dirs(d, sn), 3u);
     ASSERT_EQ(d.ctr({"snapshots", "--snapshotter", sn, "rm", "A"}, "gc").exit_code, 0);
     // The scheduler collects soon after a deletion: the backend data goes, b stays.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -282,6 +287,7 @@ TEST_P(SnapshotsGcTest, RemovedSnapshotsAreCollected) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_EQ(snapshot_dirs(d, sn), 1u) << d.log();
     EXPECT_EQ(d.ctr({"snapshots", "--snapshotter", sn, "info", "b"}, "gc").exit_code, 0);
+    EXPECT_NE(d.ctr({"snapshots", "--snapshotter", sn, "info", "unrooted"}, "gc").exit_code, 0);
 }
 
 TEST_P(SnapshotsGcTest, PruneListsThenRemovesWhatNoMetadataNames) {
