@@ -2,6 +2,8 @@
 // real native and overlayfs snapshotters: every verb, byte-identical output of the two CLIs,
 // containerd's error codes, namespaces, events, real kernel mounts of what Prepare returns,
 // garbage collection of removed snapshots and `gantry snapshots prune`.
+#include "services/snapshots/v1/snapshots.grpc.pb.h"
+#include "tests/integration/grpc_client.hpp"
 #include "tests/integration/harness.hpp"
 #include "tests/integration/shared_daemon.hpp"
 
@@ -256,6 +258,77 @@ TEST_P(SnapshotsTest, EventsForPrepareCommitRemove) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SnapshotsTest, ::testing::Values("native", "overlayfs"));
+
+namespace sv1 = containerd::services::snapshots::v1;
+
+TEST(SnapshotsGrpc, SnapshotterArgumentAndListBatches) {
+    Daemon d;
+    ASSERT_GT(d.pid(), 0) << d.log();
+    auto stub = sv1::Snapshots::NewStub(channel(d.socket()));
+    {
+        sv1::StatSnapshotRequest req;
+        sv1::StatSnapshotResponse resp;
+        auto st = stub->Stat(context().get(), req, &resp);
+        EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        EXPECT_EQ(st.error_message(), "snapshotter argument missing: invalid argument");
+        req.set_snapshotter("zfs");
+        st = stub->Stat(context().get(), req, &resp);
+        EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        EXPECT_EQ(st.error_message(), "snapshotter not loaded: zfs: invalid argument");
+        req.set_snapshotter("native");
+        req.set_key("nope");
+        st = stub->Stat(context().get(), req, &resp);
+        EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+        st = stub->Stat(context("").get(), req, &resp);
+        EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+    }
+    {
+        // A lease that does not exist: NotFound, as containerd.
+        sv1::PrepareSnapshotRequest req;
+        req.set_snapshotter("native");
+        req.set_key("leased");
+        sv1::PrepareSnapshotResponse resp;
+        auto ctx = context();
+        ctx->AddMetadata("containerd-lease", "no-such-lease");
+        auto st = stub->Prepare(ctx.get(), req, &resp);
+        EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+    }
+    constexpr int kCount = 230;
+    for (int i = 0; i < kCount; ++i) {
+        sv1::PrepareSnapshotRequest req;
+        req.set_snapshotter("native");
+        req.set_key("k" + std::to_string(1000 + i));
+        (*req.mutable_labels())["containerd.io/gc.root"] = "x";
+        sv1::PrepareSnapshotResponse resp;
+        auto st = stub->Prepare(context().get(), req, &resp);
+        ASSERT_TRUE(st.ok()) << st.error_message();
+        ASSERT_EQ(resp.mounts_size(), 1);
+        EXPECT_EQ(resp.mounts(0).type(), "bind");
+    }
+    sv1::ListSnapshotsRequest req;
+    req.set_snapshotter("native");
+    auto ctx = context();
+    auto reader = stub->List(ctx.get(), req);
+    sv1::ListSnapshotsResponse resp;
+    int total = 0, messages = 0;
+    while (reader->Read(&resp)) {
+        EXPECT_LE(resp.info_size(), 100);
+        total += resp.info_size();
+        ++messages;
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(total, kCount);
+    EXPECT_EQ(messages, 3);
+    // A filter: kind and a label.
+    req.add_filters("kind==active,name==k1007");
+    auto ctx2 = context();
+    auto r2 = stub->List(ctx2.get(), req);
+    total = 0;
+    while (r2->Read(&resp))
+        total += resp.info_size();
+    EXPECT_TRUE(r2->Finish().ok());
+    EXPECT_EQ(total, 1);
+}
 
 // Backend snapshot directories under the snapshotter's root.
 std::size_t snapshot_dirs(const Daemon& d, const std::string& sn) {
