@@ -13,5 +13,6 @@ void register_leases(plugin::Registry& registry);
 void register_containers(plugin::Registry& registry);
 void register_tasks(plugin::Registry& registry);
 void register_diff(plugin::Registry& registry);
+void register_snapshots(plugin::Registry& registry);
 
 } // namespace gantry::services

@@ -36,5 +36,6 @@ void register_images(CLI::App& app, Globals& g);
 void register_leases(CLI::App& app, Globals& g);
 void register_events(CLI::App& app, Globals& g);
 void register_containers(CLI::App& app, Globals& g);
+void register_snapshots(CLI::App& app, Globals& g);
 
 } // namespace gantry::cli

@@ -54,6 +54,7 @@ void register_builtins(plugin::Registry& registry) {
     services::register_containers(registry);
     services::register_tasks(registry);
     services::register_diff(registry);
+    services::register_snapshots(registry);
     plugin::Registration meta;
     meta.type = std::string(plugin::types::kMetadata);
     meta.id = "lmdb";

@@ -4,12 +4,15 @@
 #include "core/metadata/lease_resources.hpp"
 #include "core/metadata/leases.hpp"
 #include "core/metadata/schema.hpp"
+#include "core/metadata/snapshots.hpp"
 #include "core/metadata/value_encoding.hpp"
+#include "core/snapshots/snapshotter.hpp"
 
 #include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -276,11 +279,40 @@ private:
     std::vector<std::pair<Node, bool>> queue_;
 };
 
-// Deletes every unmarked lease, ingest record and blob record. Snapshots are left alone until a
-// snapshotter exists to remove their backend data (the marks are computed already).
+// Deletes the unmarked snapshot records of one snapshotter bucket. A surviving parent loses its
+// link to a deleted child (otherwise Remove of the parent would fail with "has child" forever).
+Status sweep_snapshots(md::WriteTxn& txn, const Marker& marker, const std::string& ns,
+                       const std::string& sn, Stats& stats, std::set<std::string>& dirty) {
+    const md::BucketPath bucket = schema::snapshotter_bucket(ns, sn);
+    GANTRY_ASSIGN_OR_RETURN(auto keys, md::list_buckets(txn, bucket));
+    std::vector<std::pair<std::string, std::string>> doomed; // key, parent
+    for (const auto& key : keys) {
+        if (marker.marked({Kind::snapshot, ns, key, sn})) continue;
+        GANTRY_ASSIGN_OR_RETURN(auto parent,
+                                md::get_value(txn, bucket.child(key), schema::kParent));
+        doomed.emplace_back(key, parent ? *parent : std::string());
+    }
+    for (const auto& [key, parent] : doomed) {
+        GANTRY_ASSIGN_OR_RETURN(bool removed, md::delete_bucket(txn, bucket.child(key)));
+        if (!parent.empty())
+            GANTRY_TRY(md::delete_value(txn, bucket.child(parent).child(schema::kChildren), key));
+        if (removed) {
+            ++stats.snapshots;
+            dirty.insert(sn);
+        }
+    }
+    return ok_status();
+}
+
+// Deletes every unmarked lease, ingest record, blob record and snapshot record; `dirty` gets
+// the snapshotters that lost records.
 Status sweep(md::WriteTxn& txn, const Marker& marker, const std::vector<std::string>& namespaces,
-             Stats& stats) {
+             Stats& stats, std::set<std::string>& dirty) {
     for (const auto& ns : namespaces) {
+        const md::BucketPath snapshots = schema::object_bucket(ns, schema::kSnapshots);
+        GANTRY_ASSIGN_OR_RETURN(auto snapshotters, md::list_buckets(txn, snapshots));
+        for (const auto& sn : snapshotters)
+            GANTRY_TRY(sweep_snapshots(txn, marker, ns, sn, stats, dirty));
         const md::BucketPath leases = schema::object_bucket(ns, schema::kLeases);
         GANTRY_ASSIGN_OR_RETURN(auto lease_ids, md::list_buckets(txn, leases));
         for (const auto& id : lease_ids) {
@@ -344,22 +376,44 @@ Status sweep_disk(const md::Txn& txn, ContentBackend& backend, Stats& stats) {
     return ok_status();
 }
 
+// Removes one snapshotter's backend snapshots that no record names, then runs its cleanup.
+Status sweep_backend(md::Database& db, const SnapshotBackend& sb, Stats& stats) {
+    std::unique_lock<std::shared_mutex> guard;
+    if (sb.lock != nullptr) guard = std::unique_lock(*sb.lock);
+    std::size_t removed = 0;
+    auto done = md::prune_backend(db, sb.name, *sb.snapshotter, false, &removed);
+    stats.backend_snapshots += removed;
+    if (!done.ok()) return std::move(done).error();
+    ++stats.snapshotters_cleaned;
+    return ok_status();
+}
+
 } // namespace
 
 Result<Stats> collect(md::Database& db, ContentBackend* backend, Clock::time_point now) {
+    return collect(db, backend, std::span<const SnapshotBackend>(), now);
+}
+
+Result<Stats> collect(md::Database& db, ContentBackend* backend,
+                      std::span<const SnapshotBackend> snapshotters, Clock::time_point now) {
     const auto start = std::chrono::steady_clock::now();
     Stats stats;
+    std::set<std::string> dirty;
     GANTRY_TRY(db.update([&](md::WriteTxn& txn) -> Status {
         GANTRY_ASSIGN_OR_RETURN(auto namespaces, md::list_buckets(txn, schema::v1()));
         Marker marker(txn, now);
         GANTRY_TRY(marker.run(namespaces));
-        return sweep(txn, marker, namespaces, stats);
+        return sweep(txn, marker, namespaces, stats, dirty);
     }));
     stats.metadata_duration = std::chrono::steady_clock::now() - start;
     if (backend != nullptr) {
         GANTRY_ASSIGN_OR_RETURN(md::WriteTxn lock, db.begin_write());
         GANTRY_TRY(sweep_disk(lock, *backend, stats));
         // `lock` wrote nothing; it is aborted when it goes out of scope.
+    }
+    for (const auto& sb : snapshotters) {
+        if (!sb.snapshotter || (!sb.dirty && !dirty.count(sb.name))) continue;
+        GANTRY_TRY(sweep_backend(db, sb, stats));
     }
     stats.total_duration = std::chrono::steady_clock::now() - start;
     return stats;

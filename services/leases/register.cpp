@@ -9,8 +9,10 @@
 #include "core/gc/scheduler.hpp"
 #include "core/metadata/database.hpp"
 #include "core/metadata/leases.hpp"
+#include "core/metadata/snapshots.hpp"
 #include "core/plugin/init_context.hpp"
 #include "core/plugin/types.hpp"
+#include "core/snapshots/snapshotter.hpp"
 #include "services/grpc_service.hpp"
 #include "services/leases/leases_service.hpp"
 #include "services/registrations.hpp"
@@ -29,16 +31,38 @@ std::shared_ptr<gc::ContentBackend> content_backend(const plugin::Registry& regi
     return std::static_pointer_cast<content::LocalPlugin>(*found)->gc_backend;
 }
 
+// The snapshot stores of the snapshots service (io.containerd.service.v1.snapshots-service,
+// services/snapshots), found like the content backend: at each pass until it is there.
+std::vector<std::shared_ptr<metadata::SnapshotStore>>
+snapshot_stores(const plugin::Registry& registry) {
+    std::vector<std::shared_ptr<metadata::SnapshotStore>> out;
+    auto found = registry.find(plugin::types::kService, "snapshots-service");
+    if (!found.ok()) return out;
+    auto svc = std::static_pointer_cast<snapshots::Service>(*found);
+    for (const auto& [name, store] : svc->stores)
+        if (auto meta = std::dynamic_pointer_cast<metadata::SnapshotStore>(store))
+            out.push_back(std::move(meta));
+    return out;
+}
+
 Result<plugin::Instance> init_scheduler(plugin::InitContext& ctx, plugin::Registry& registry) {
     GANTRY_ASSIGN_OR_RETURN(auto db, ctx.get_as<metadata::Database>(plugin::types::kMetadata));
     const auto& cfg = ctx.config<gc::SchedulerConfig>();
     // Runs on the scheduler's thread only. Once found, the backend is kept, so passes stop
     // touching the registry (which matters while the daemon tears the registry down).
-    auto collect = [db, &registry,
-                    backend =
-                        std::shared_ptr<gc::ContentBackend>()]() mutable -> Result<gc::Stats> {
+    auto collect = [db, &registry, backend = std::shared_ptr<gc::ContentBackend>(),
+                    stores = std::vector<std::shared_ptr<metadata::SnapshotStore>>()]() mutable
+        -> Result<gc::Stats> {
         if (!backend) backend = content_backend(registry);
-        return gc::collect(*db, backend.get());
+        if (stores.empty()) stores = snapshot_stores(registry);
+        std::vector<gc::SnapshotBackend> sbs;
+        for (const auto& s : stores)
+            sbs.push_back({s->snapshotter_name(), s->backend(), &s->gc_lock(), s->take_dirty()});
+        auto stats = gc::collect(*db, backend.get(), sbs);
+        if (!stats.ok()) // sweep them again next time
+            for (std::size_t i = 0; i < stores.size(); ++i)
+                if (sbs[i].dirty) stores[i]->set_dirty();
+        return stats;
     };
     std::shared_ptr<gc::Collector> scheduler = std::make_shared<gc::Scheduler>(cfg, collect);
     ctx.exports["startup_delay_ms"] = std::to_string(
