@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <sstream>
 #include <sys/mount.h>
+#include <unistd.h>
 
 namespace gantry::itest {
 namespace {
@@ -125,8 +126,8 @@ TEST_F(UnpackTest, GantryImportUnpacksIntoNativeAndCtrMountShowsTheImage) {
     const fs::path mnt = fs::path(d().dir()) / "mnt-native";
     fs::create_directories(mnt);
     MountGuard guard{mnt};
-    auto m = d().ctr({"images", "mount", "--snapshotter", "native", "--rw", kImage, mnt.string()},
-                     ns);
+    auto m =
+        d().ctr({"images", "mount", "--snapshotter", "native", "--rw", kImage, mnt.string()}, ns);
     ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
     expect_image_tree(mnt);
     // --rw: an active snapshot, writable.
@@ -160,6 +161,23 @@ TEST_F(UnpackTest, RemovingTheImageCollectsItsSnapshots) {
     auto snaps = d().ctr({"snapshots", "ls"}, ns);
     EXPECT_EQ(count_lines(snaps.out, "Committed"), 0u) << snaps.out;
     EXPECT_EQ(d().ctr({"content", "ls", "-q"}, ns).out, "");
+}
+
+// The whole chain a containerd user runs: import, unpack, then `ctr run --rm IMAGE` (snapshot
+// prepared on the image's chain ID, container, task through each shim), nothing left after.
+TEST_F(UnpackTest, CtrRunsTheImportedImage) {
+    const std::string ns = "unp-run" + std::to_string(::getpid());
+    ASSERT_EQ(d().ctr({"images", "import", archive_}, ns).exit_code, 0);
+    for (const char* runtime : {"io.containerd.runc.v2", "io.containerd.gantry.v2"}) {
+        auto r = d().ctr({"run", "--rm", "--runtime", runtime, kImage, "img-run", "sh", "-c",
+                          "cat /etc/hello; test ! -e /etc/gone && echo whiteout-ok"},
+                         ns);
+        EXPECT_EQ(r.exit_code, 0) << runtime << ": " << r.err;
+        EXPECT_EQ(r.out, "hello from layer 2\nwhiteout-ok\n") << runtime;
+    }
+    auto snaps = d().ctr({"snapshots", "ls"}, ns);
+    EXPECT_FALSE(contains(snaps.out, "img-run")) << snaps.out;
+    EXPECT_EQ(d().ctr({"containers", "ls", "-q"}, ns).out, "");
 }
 
 } // namespace
