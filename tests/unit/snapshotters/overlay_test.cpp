@@ -99,6 +99,19 @@ TEST_F(OverlayLayout, RemoveKeepsDirectoriesUntilCleanup) {
     EXPECT_FALSE(stdfs::exists(root_ / "snapshots" / "1"));
 }
 
+TEST_F(OverlayLayout, CleanupRemovesCrashLeftovers) {
+    ASSERT_TRUE(sn_->prepare("live", "", {}).ok());
+    auto snaps = root_ / "snapshots";
+    for (const char* junk : {"new-abc123", "7", "0012"})
+        stdfs::create_directories(snaps / junk / "fs" / "deep");
+    ASSERT_TRUE(sn_->cleanup().ok());
+    std::vector<std::string> left;
+    for (const auto& e : stdfs::directory_iterator(snaps))
+        left.push_back(e.path().filename());
+    EXPECT_EQ(left, std::vector<std::string>{"1"});
+    EXPECT_TRUE(sn_->mounts("live").ok());
+}
+
 TEST_F(OverlayLayout, ChildUpperGetsParentOwner) {
     ASSERT_TRUE(sn_->prepare("a", "", {}).ok());
     ASSERT_EQ(::chown(snap("1").c_str(), 100000, 100000), 0);
