@@ -323,6 +323,35 @@ Result<snapshots::Mounts> SnapshotStore::create(std::string_view ns, std::string
     return std::move(m).value();
 }
 
+namespace {
+
+// On the old record while its commit is under way: the name it is being committed to.
+constexpr std::string_view kCommitting = "committing";
+
+Status remove_from_all_leases(WriteTxn& txn, std::string_view ns, std::string_view snapshotter,
+                              std::string_view key) {
+    const BucketPath leases_bkt = schema::object_bucket(ns, schema::kLeases);
+    GANTRY_ASSIGN_OR_RETURN(auto ids, list_buckets(txn, leases_bkt));
+    for (const auto& id : ids)
+        GANTRY_TRY(leases::remove_resource(txn, ns, id, lease_type(snapshotter), key));
+    return {};
+}
+
+// Deletes a record and its link in its parent's children.
+Status drop_record(WriteTxn& txn, const BucketPath& sn, std::string_view key) {
+    GANTRY_ASSIGN_OR_RETURN(auto parent, get_value(txn, sn.child(key), schema::kParent));
+    if (parent && !parent->empty())
+        GANTRY_TRY(delete_value(txn, sn.child(*parent).child(schema::kChildren), key));
+    GANTRY_TRY(delete_bucket(txn, sn.child(key)));
+    return {};
+}
+
+} // namespace
+
+// A commit is journaled so that a crash anywhere leaves no record naming backend data that is
+// gone: txn 1 writes the new record beside the old one and marks the old one `committing` =
+// name; the backend commits; txn 2 drops the old record. recover() finishes or undoes a commit
+// a crash interrupted, by asking the backend which of the two snapshots exists.
 Status SnapshotStore::commit(std::string_view ns, std::string_view lease, std::string_view name,
                              std::string_view key, const snapshots::Labels& labels_in) {
     if (name.empty()) return invalid_argument("snapshot name must not be empty");
@@ -330,33 +359,81 @@ Status SnapshotStore::commit(std::string_view ns, std::string_view lease, std::s
     snapshots::Labels labels = labels_in;
     drop_empty(labels);
     std::shared_lock guard(gc_lock_);
-    return db_->update([&](WriteTxn& txn) -> Status {
-        const BucketPath sn = schema::snapshotter_bucket(ns, name_);
+    const BucketPath sn = schema::snapshotter_bucket(ns, name_);
+    std::string name_key, old_bkey;
+    GANTRY_TRY(db_->update([&](WriteTxn& txn) -> Status {
         GANTRY_ASSIGN_OR_RETURN(bool taken, bucket_exists(txn, sn.child(name)));
         if (taken) return already_exists("snapshot \"" + std::string(name) + "\" already exists");
         GANTRY_TRY(leases::add_resource(txn, ns, lease, lease_type(name_), name));
         GANTRY_ASSIGN_OR_RETURN(auto old, read_record(txn, sn, key));
         if (!old) return no_snapshot(key);
+        GANTRY_ASSIGN_OR_RETURN(auto busy, get_value(txn, sn.child(key), kCommitting));
+        if (busy)
+            return failed_precondition("snapshot " + std::string(key) + " is being committed");
         GANTRY_ASSIGN_OR_RETURN(std::uint64_t seq, next_sequence(txn, sn));
-        const std::string name_key = backend_key(ns, seq, name);
+        name_key = backend_key(ns, seq, name);
+        old_bkey = old->bkey;
         const BucketPath b = sn.child(name);
         GANTRY_TRY(ensure_bucket(txn, b));
         GANTRY_TRY(put_value(txn, b, schema::kName, name_key));
         if (!old->info.parent.empty()) {
-            const BucketPath children = sn.child(old->info.parent).child(schema::kChildren);
-            GANTRY_ASSIGN_OR_RETURN(bool had, delete_value(txn, children, key));
-            (void)had;
-            GANTRY_TRY(put_value(txn, children, name, ""));
+            GANTRY_TRY(
+                put_value(txn, sn.child(old->info.parent).child(schema::kChildren), name, ""));
             GANTRY_TRY(put_value(txn, b, schema::kParent, old->info.parent));
         }
         const Timestamp ts = now_ts();
         GANTRY_TRY(put_value(txn, b, schema::kCreatedAt, encode_time(ts)));
         GANTRY_TRY(put_value(txn, b, schema::kUpdatedAt, encode_time(ts)));
         GANTRY_TRY(write_labels(txn, b, labels));
-        GANTRY_TRY(delete_bucket(txn, sn.child(key)));
-        GANTRY_TRY(leases::remove_resource(txn, ns, lease, lease_type(name_), key));
-        // Last, inside the transaction: a failing backend leaves metadata unchanged.
-        return backend_->commit(name_key, old->bkey, inherited(labels));
+        return put_value(txn, sn.child(key), kCommitting, name);
+    }));
+    if (auto st = backend_->commit(name_key, old_bkey, inherited(labels)); !st.ok()) {
+        // Undo txn 1; the active snapshot stays as it was.
+        (void)db_->update([&](WriteTxn& txn) -> Status {
+            GANTRY_TRY(drop_record(txn, sn, name));
+            GANTRY_TRY(leases::remove_resource(txn, ns, lease, lease_type(name_), name));
+            GANTRY_ASSIGN_OR_RETURN(bool had, delete_value(txn, sn.child(key), kCommitting));
+            (void)had;
+            return {};
+        });
+        return st;
+    }
+    return db_->update([&](WriteTxn& txn) -> Status {
+        GANTRY_TRY(drop_record(txn, sn, key));
+        return leases::remove_resource(txn, ns, lease, lease_type(name_), key);
+    });
+}
+
+Result<std::size_t> SnapshotStore::recover() {
+    std::unique_lock guard(gc_lock_);
+    std::size_t fixed = 0;
+    return db_->update([&](WriteTxn& txn) -> Result<std::size_t> {
+        GANTRY_ASSIGN_OR_RETURN(auto namespaces, list_buckets(txn, schema::v1()));
+        for (const auto& ns : namespaces) {
+            const BucketPath sn = schema::snapshotter_bucket(ns, name_);
+            GANTRY_ASSIGN_OR_RETURN(auto keys, list_buckets(txn, sn));
+            for (const auto& key : keys) {
+                GANTRY_ASSIGN_OR_RETURN(auto target, get_value(txn, sn.child(key), kCommitting));
+                if (!target) continue;
+                const std::string name = *target;
+                GANTRY_ASSIGN_OR_RETURN(auto nrec, read_record(txn, sn, name));
+                const bool committed = nrec && backend_->stat(nrec->bkey).ok();
+                if (committed) { // the backend committed: finish
+                    GANTRY_TRY(drop_record(txn, sn, key));
+                    GANTRY_TRY(remove_from_all_leases(txn, ns, name_, key));
+                } else { // it did not: undo
+                    if (nrec) {
+                        GANTRY_TRY(drop_record(txn, sn, name));
+                        GANTRY_TRY(remove_from_all_leases(txn, ns, name_, name));
+                    }
+                    GANTRY_ASSIGN_OR_RETURN(bool had,
+                                            delete_value(txn, sn.child(key), kCommitting));
+                    (void)had;
+                }
+                ++fixed;
+            }
+        }
+        return fixed;
     });
 }
 
@@ -375,11 +452,7 @@ Status SnapshotStore::remove(std::string_view ns, std::string_view key) {
         // containerd removes it from the request's lease; without the lease at hand we remove
         // it from every lease of the namespace that holds it (a removed key held by a lease
         // would otherwise keep a later snapshot of the same key alive by accident).
-        const BucketPath leases_bkt = schema::object_bucket(ns, schema::kLeases);
-        GANTRY_ASSIGN_OR_RETURN(auto ids, list_buckets(txn, leases_bkt));
-        for (const auto& id : ids)
-            GANTRY_TRY(leases::remove_resource(txn, ns, id, lease_type(name_), key));
-        return {};
+        return remove_from_all_leases(txn, ns, name_, key);
     }));
     set_dirty();
     if (auto c = collector_.lock()) c->mark_dirty();

@@ -16,10 +16,13 @@
 // - Prepare/View: txn 1 checks key, parent and ref target and takes a seq; the backend creates
 //   "<ns>/<seq>/<key>"; txn 2 writes the record, the parent's child link and the lease entry. If
 //   txn 2 fails (a racing Prepare of the same key won), the new backend snapshot is removed.
-// - Commit: one txn writes the new record, moves the child link and the lease, deletes the old
-//   record and, inside that txn, commits in the backend (as containerd: if the backend fails,
-//   nothing in metadata changed; only a failing LMDB commit after a backend commit can leave
-//   the record naming a backend key that is gone, which Remove then clears).
+// - Commit, journaled (containerd commits in the backend inside its bolt txn, and a crash after
+//   the backend commit leaves the old record naming data that is gone; the crash test found
+//   exactly that): txn 1 writes the new record (new seq, child link, lease) beside the old one
+//   and marks the old one `committing` = <name>; the backend commits; txn 2 drops the old
+//   record. If the backend refuses, txn 1 is undone. recover(), run when the store is created
+//   by the daemon, finishes or undoes an interrupted commit by asking the backend which of the
+//   two snapshots exists.
 // - Remove: metadata only; the backend data goes at the next GC pass (mark_dirty).
 // - GC removes backend snapshots that no record names. It holds gc_lock() exclusively while it
 //   does, and every operation above holds it shared, so GC never sees the window between a
@@ -63,6 +66,10 @@ public:
     Status remove(std::string_view ns, std::string_view key) override;
     Status walk(std::string_view ns, const filters::Filter* filter,
                 const snapshots::WalkFn& fn) override;
+
+    // Finishes or undoes commits a crash interrupted (see above); returns how many. Run before
+    // the store serves requests.
+    Result<std::size_t> recover();
 
     const std::string& snapshotter_name() const noexcept { return name_; }
     const std::shared_ptr<snapshots::Snapshotter>& backend() const noexcept { return backend_; }

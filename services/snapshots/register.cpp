@@ -28,8 +28,10 @@ Result<plugin::Instance> init_snapshots_service(plugin::InitContext& ctx) {
     for (auto& [id, inst] : ctx.get_all(plugin::types::kSnapshotter)) {
         auto backend = std::static_pointer_cast<snapshots::Snapshotter>(inst);
         svc->backends.emplace(id, backend);
-        svc->stores.emplace(id,
-                            std::make_shared<metadata::SnapshotStore>(db, id, backend, collector));
+        auto store = std::make_shared<metadata::SnapshotStore>(db, id, backend, collector);
+        GANTRY_ASSIGN_OR_RETURN(std::size_t fixed, store->recover());
+        if (fixed > 0) ctx.exports["recovered_commits." + id] = std::to_string(fixed);
+        svc->stores.emplace(id, std::move(store));
     }
     if (svc->stores.empty()) return ctx.skip("no snapshotter loaded");
     std::string names;

@@ -277,6 +277,37 @@ TEST_P(SnapshotStoreTest, FailedBackendCommitLeavesMetadataUnchanged) {
     ASSERT_OK(store().commit("ns", "", "c", "k", {}));
 }
 
+// What a crash between the backend commit and the metadata leaves (txn 1 done, txn 2 not):
+// recover() finishes the commit if the backend made it, and undoes it otherwise.
+TEST_P(SnapshotStoreTest, RecoverFinishesOrUndoesInterruptedCommits) {
+    for (bool backend_committed : {true, false}) {
+        const std::string k = backend_committed ? "k1" : "k2";
+        const std::string c = backend_committed ? "c1" : "c2";
+        ASSERT_OK(store().prepare("ns", "", k, "", {}));
+        const std::string bkey = backend_key("ns", k);
+        const std::string nkey = "ns/99" + std::string(backend_committed ? "1" : "2") + "/" + c;
+        const auto sn = md::schema::snapshotter_bucket("ns", kName);
+        ASSERT_TRUE(db().update([&](md::WriteTxn& txn) -> Status {
+                            GANTRY_TRY(md::put_value(txn, sn.child(c), schema::kName, nkey));
+                            return md::put_value(txn, sn.child(k), "committing", c);
+                        })
+                        .ok());
+        if (backend_committed) ASSERT_OK(backend().commit(nkey, bkey, {}));
+        auto fixed = store().recover();
+        ASSERT_OK(fixed);
+        EXPECT_EQ(*fixed, 1u);
+        if (backend_committed) {
+            EXPECT_EQ(code(store().stat("ns", k)), Errc::NotFound);
+            EXPECT_EQ(store().stat("ns", c)->kind, Kind::committed);
+        } else {
+            EXPECT_EQ(code(store().stat("ns", c)), Errc::NotFound);
+            EXPECT_EQ(store().stat("ns", k)->kind, Kind::active);
+            ASSERT_OK(store().commit("ns", "", c, k, {})); // and it commits normally now
+        }
+        EXPECT_EQ(*store().recover(), 0u);
+    }
+}
+
 TEST_P(SnapshotStoreTest, SnapshotRefTargetRules) {
     const Labels ref{{std::string(kRefLabel), "chain1"}};
     // The target already exists in this namespace: AlreadyExists before touching the backend.
