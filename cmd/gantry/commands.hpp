@@ -37,5 +37,6 @@ void register_leases(CLI::App& app, Globals& g);
 void register_events(CLI::App& app, Globals& g);
 void register_containers(CLI::App& app, Globals& g);
 void register_snapshots(CLI::App& app, Globals& g);
+void register_tasks(CLI::App& app, Globals& g);
 
 } // namespace gantry::cli

@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
     gantry::cli::register_events(app, g);
     gantry::cli::register_containers(app, g);
     gantry::cli::register_snapshots(app, g);
+    gantry::cli::register_tasks(app, g);
     // Set after the subcommands exist, which would otherwise inherit it.
     app.footer("Flags beat environment variables, which beat the defaults.");
     app.callback([&] {

@@ -213,6 +213,40 @@ TEST_P(TasksTest, TaskSurvivesDaemonSigkillAndDeadShimIsCleanedUp) {
     EXPECT_TRUE(nothing_left());
 }
 
+// `gantry tasks` prints what `ctr task` prints, byte for byte, and controls tasks the same way.
+TEST_P(TasksTest, GantryTasksCliMatchesCtr) {
+    ASSERT_EQ(ctr({"run", "-d", "--runtime", GetParam(), "--rootfs", rootfs_, "cli1", "/bin/sleep",
+                   "1000"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(ctr({"task", "exec", "-d", "--exec-id", "x1", "cli1", "/bin/sleep", "100"}).exit_code,
+              0);
+    auto gantry = [&](std::vector<std::string> args) { return d_.gantry(std::move(args), ns_); };
+    EXPECT_EQ(gantry({"tasks", "ls"}).out, ctr({"task", "ls"}).out);
+    EXPECT_EQ(gantry({"tasks", "ls", "-q"}).out, "cli1\n");
+    EXPECT_EQ(gantry({"tasks", "ps", "cli1"}).out, ctr({"task", "ps", "cli1"}).out);
+    ASSERT_EQ(gantry({"tasks", "pause", "cli1"}).exit_code, 0);
+    EXPECT_TRUE(contains(ctr({"task", "ls"}).out, "PAUSED"));
+    ASSERT_EQ(gantry({"tasks", "resume", "cli1"}).exit_code, 0);
+    auto m = gantry({"tasks", "metrics", "cli1"});
+    EXPECT_EQ(m.exit_code, 0) << m.err;
+    EXPECT_TRUE(contains(m.out, "METRIC")) << m.out;
+    auto running = gantry({"tasks", "rm", "cli1"});
+    EXPECT_EQ(running.exit_code, 1);
+    EXPECT_EQ(running.err, "gantry: cli1: task must be stopped before deletion: running\n");
+    auto bad = gantry({"tasks", "kill", "-s", "BOGUS", "cli1"});
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_EQ(bad.err, "gantry: invalid signal SIGBOGUS\n");
+    auto gone = gantry({"tasks", "kill", "nosuch"});
+    EXPECT_EQ(gone.exit_code, 1);
+    EXPECT_TRUE(contains(gone.err, "not found")) << gone.err;
+    auto forced = gantry({"tasks", "rm", "-f", "cli1"});
+    EXPECT_EQ(forced.exit_code, 0) << forced.err;
+    EXPECT_EQ(gantry({"tasks", "ls", "-q"}).out, "");
+    ASSERT_EQ(ctr({"containers", "rm", "cli1"}).exit_code, 0);
+    EXPECT_TRUE(nothing_left());
+}
+
 INSTANTIATE_TEST_SUITE_P(Shims, TasksTest,
                          ::testing::Values("io.containerd.runc.v2", "io.containerd.gantry.v2"),
                          [](const auto& info) {
