@@ -38,5 +38,6 @@ void register_events(CLI::App& app, Globals& g);
 void register_containers(CLI::App& app, Globals& g);
 void register_snapshots(CLI::App& app, Globals& g);
 void register_tasks(CLI::App& app, Globals& g);
+void register_run(CLI::App& app, Globals& g);
 
 } // namespace gantry::cli

@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
     gantry::cli::register_containers(app, g);
     gantry::cli::register_snapshots(app, g);
     gantry::cli::register_tasks(app, g);
+    gantry::cli::register_run(app, g);
     // Set after the subcommands exist, which would otherwise inherit it.
     app.footer("Flags beat environment variables, which beat the defaults.");
     app.callback([&] {
@@ -98,8 +99,13 @@ int main(int argc, char** argv) {
             };
     });
 
+    // `gantry run IMAGE ID CMD ARG...` takes everything after ID as the command, dashes included,
+    // as ctr does; every other command still refuses arguments it does not expect.
+    app.allow_extras();
     try {
         app.parse(argc, argv);
+        auto* run = app.get_subcommand("run");
+        if (!run->parsed() && !app.remaining().empty()) throw CLI::ExtrasError(app.remaining());
     } catch (const CLI::Success& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {

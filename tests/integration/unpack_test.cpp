@@ -180,5 +180,43 @@ TEST_F(UnpackTest, CtrRunsTheImportedImage) {
     EXPECT_EQ(d().ctr({"containers", "ls", "-q"}, ns).out, "");
 }
 
+// `gantry run`: the same chain from one command, with the default spec (seccomp filter,
+// no_new_privileges), the image's environment plus --env, stdin, exit codes, -d, and errors.
+TEST_F(UnpackTest, GantryRunRunsTheImage) {
+    const std::string ns = "unp-grun" + std::to_string(::getpid());
+    ASSERT_EQ(d().gantry({"images", "import", archive_}, ns).exit_code, 0);
+    auto r = d().gantry({"run", "--rm", "--env", "FOO=bar", kImage, "gr1", "sh", "-c",
+                         "echo $FOO $PATH; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; "
+                         "echo to-err >&2; exit 3"},
+                        ns);
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(r.out, "bar /bin\nNoNewPrivs:\t1\nSeccomp:\t2\n");
+    EXPECT_EQ(r.err, "to-err\n");
+    for (const char* runtime : {"io.containerd.runc.v2", "io.containerd.gantry.v2"}) {
+        auto in = run({"sh", "-c",
+                       "echo piped | " + bin("gantry") + " --address " + d().socket() + " -n " +
+                           ns + " run --rm --runtime " + runtime + " " + kImage + " gr2 cat"});
+        EXPECT_EQ(in.exit_code, 0) << runtime << ": " << in.err;
+        EXPECT_EQ(in.out, "piped\n") << runtime;
+    }
+    ASSERT_EQ(d().gantry({"run", "-d", kImage, "gr3", "sleep", "100"}, ns).exit_code, 0);
+    EXPECT_TRUE(contains(d().gantry({"tasks", "ls"}, ns).out, "RUNNING"));
+    EXPECT_EQ(d().gantry({"tasks", "rm", "-f", "gr3"}, ns).exit_code, 0);
+    EXPECT_EQ(d().gantry({"containers", "rm", "gr3"}, ns).exit_code, 0);
+
+    auto missing = d().gantry({"run", "--rm", "docker.io/library/nosuch:1", "gr4"}, ns);
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_TRUE(contains(missing.err, "not found")) << missing.err;
+    auto bad_cmd = d().gantry({"run", "--rm", kImage, "gr5", "/no/such/binary"}, ns);
+    EXPECT_NE(bad_cmd.exit_code, 0);
+    EXPECT_TRUE(contains(bad_cmd.err, "no such file or directory")) << bad_cmd.err;
+    auto bad_mount =
+        d().gantry({"run", "--rm", "--mount", "type=bind,src=/etc", kImage, "gr6"}, ns);
+    EXPECT_EQ(bad_mount.exit_code, 1);
+    EXPECT_TRUE(contains(bad_mount.err, "dst must be an absolute path")) << bad_mount.err;
+    EXPECT_EQ(d().ctr({"containers", "ls", "-q"}, ns).out, "");
+    EXPECT_EQ(d().ctr({"task", "ls", "-q"}, ns).out, "");
+}
+
 } // namespace
 } // namespace gantry::itest
