@@ -2,6 +2,7 @@
 // does: TIMESTAMP NAMESPACE TOPIC EVENT (the event as JSON). Streams until interrupted.
 #include "cmd/gantry/client.hpp"
 #include "cmd/gantry/commands.hpp"
+#include "cmd/gantry/go_json.hpp"
 #include "cmd/gantry/output.hpp"
 #include "services/events/v1/events.grpc.pb.h"
 
@@ -18,26 +19,6 @@ namespace {
 
 namespace evv1 = containerd::services::events::v1;
 namespace pb = google::protobuf;
-
-// Go's time.Time.String() in UTC: "2006-01-02 15:04:05.999999999 +0000 UTC", fraction without
-// trailing zeros, as ctr prints the envelope's timestamp.
-std::string go_time(const pb::Timestamp& ts) {
-    std::time_t secs = static_cast<std::time_t>(ts.seconds());
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    std::string out = buf;
-    if (ts.nanos() != 0) {
-        char frac[16];
-        std::snprintf(frac, sizeof frac, ".%09d", ts.nanos());
-        std::string f = frac;
-        while (f.back() == '0')
-            f.pop_back();
-        out += f;
-    }
-    return out + " +0000 UTC";
-}
 
 // The event as JSON with proto field names (ctr marshals the decoded Go struct, whose JSON tags
 // are the proto names). Unknown types print nothing, where ctr would skip the line.
@@ -68,8 +49,8 @@ Status stream_events(const Globals& g, const std::vector<std::string>& filters) 
     auto reader = stub->Subscribe(&ctx, request);
     evv1::Envelope e;
     while (reader->Read(&e)) {
-        std::cout << go_time(e.timestamp()) << " " << e.namespace_() << " " << e.topic() << " "
-                  << event_json(e) << std::endl;
+        std::cout << go_time_string(e.timestamp().seconds(), e.timestamp().nanos()) << " "
+                  << e.namespace_() << " " << e.topic() << " " << event_json(e) << std::endl;
     }
     return client.check(reader->Finish());
 }

@@ -147,15 +147,18 @@ std::string go_json_quote(std::string_view s) {
     return out;
 }
 
-std::string go_rfc3339_nano(std::int64_t unix_seconds, std::int32_t nanos) {
+namespace {
+
+// "2006-01-02<sep>15:04:05[.fraction]" in UTC, the fraction without trailing zeros.
+std::string go_date_time(std::int64_t unix_seconds, std::int32_t nanos, char sep) {
     using namespace std::chrono;
     const sys_seconds t{seconds(unix_seconds)};
     const auto day = floor<days>(t);
     const year_month_day ymd{day};
     const hh_mm_ss hms{t - day};
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u%c%02d:%02d:%02d", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), sep,
                   static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
                   static_cast<int>(hms.seconds().count()));
     std::string out = buf;
@@ -166,8 +169,17 @@ std::string go_rfc3339_nano(std::int64_t unix_seconds, std::int32_t nanos) {
             frac.pop_back();
         out += frac;
     }
-    out.push_back('Z');
     return out;
+}
+
+} // namespace
+
+std::string go_rfc3339_nano(std::int64_t unix_seconds, std::int32_t nanos) {
+    return go_date_time(unix_seconds, nanos, 'T') + "Z";
+}
+
+std::string go_time_string(std::int64_t unix_seconds, std::int32_t nanos) {
+    return go_date_time(unix_seconds, nanos, ' ') + " +0000 UTC";
 }
 
 std::string base64_std(std::string_view bytes) {

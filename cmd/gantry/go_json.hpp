@@ -22,6 +22,10 @@ std::string go_json_quote(std::string_view s);
 // UTC ("2026-11-23T12:51:15.560123948Z"; a whole second has no fraction).
 std::string go_rfc3339_nano(std::int64_t unix_seconds, std::int32_t nanos);
 
+// Go's time.Time.String() in UTC, as ctr prints timestamps in tables and event lines:
+// "2006-01-02 15:04:05.999999999 +0000 UTC" (fraction without trailing zeros, none if whole).
+std::string go_time_string(std::int64_t unix_seconds, std::int32_t nanos);
+
 // Standard base64 with padding, as Go's json encodes []byte.
 std::string base64_std(std::string_view bytes);
 

@@ -47,8 +47,8 @@ namespace leases_v1 = containerd::services::leases::v1;
 using json = nlohmann::json;
 
 constexpr std::size_t kChunk = 1 << 20;
-using oci::descriptor_from;
 using oci::Descriptor;
+using oci::descriptor_from;
 using oci::host_arch;
 using oci::is_index;
 using oci::is_manifest;
@@ -193,7 +193,6 @@ private:
     std::vector<TarEntry> entries_;
     std::map<std::string, std::size_t> by_path_;
 };
-
 
 // ---- talking to gantryd ----
 

@@ -188,9 +188,7 @@ void register_images_mount(CLI::App& group, Globals& g) {
         "mount", "Mount an image's root filesystem on a directory (unpacking it if needed); "
                  "undo with `images unmount`");
     mount->add_option("ref", mo->ref, "Image reference")->required()->type_name("REF");
-    mount->add_option("target", mo->target, "Directory to mount on")
-        ->required()
-        ->type_name("DIR");
+    mount->add_option("target", mo->target, "Directory to mount on")->required()->type_name("DIR");
     mount->add_flag("--rw", mo->rw, "Mount a writable snapshot instead of a read-only view");
     mount
         ->add_option("--snapshotter", mo->snapshotter,
@@ -203,12 +201,9 @@ void register_images_mount(CLI::App& group, Globals& g) {
     auto uo = std::make_shared<UnmountOptions>();
     auto* unmount = group.add_subcommand("unmount", "Unmount an image mounted by `images mount`");
     unmount->alias("umount");
-    unmount->add_option("target", uo->target, "The mount directory")
-        ->required()
-        ->type_name("DIR");
+    unmount->add_option("target", uo->target, "The mount directory")->required()->type_name("DIR");
     unmount->add_flag("--rm", uo->rm, "Also remove the snapshot and its lease");
-    unmount
-        ->add_option("--snapshotter", uo->snapshotter, "Snapshotter the image was mounted from")
+    unmount->add_option("--snapshotter", uo->snapshotter, "Snapshotter the image was mounted from")
         ->envname("CONTAINERD_SNAPSHOTTER")
         ->type_name("NAME");
     set_action(*unmount, g, [&g, uo] { return finish(unmount_command(g, *uo)); });

@@ -1,5 +1,7 @@
 #include "cmd/gantry/snapshot_text.hpp"
 
+#include "cmd/gantry/go_json.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -98,83 +100,20 @@ std::string mount_commands(std::string_view target, const std::vector<MountLine>
     return out;
 }
 
-namespace {
-
-// Go's encoding/json string form (HTML-safe escaping, as json.Marshal does by default).
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        char buf[8];
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        case '<':
-        case '>':
-        case '&':
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-            break;
-        default:
-            if (c < 0x20) {
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else if (c == 0xE2 && i + 2 < s.size() &&
-                       static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-                       (static_cast<unsigned char>(s[i + 2]) == 0xA8 ||
-                        static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
-                out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
-                i += 2;
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    return out + "\"";
-}
-
-} // namespace
-
 std::string go_time_json(std::int64_t seconds, std::int32_t nanos) {
-    const std::time_t t = static_cast<std::time_t>(seconds);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::string out = buf;
-    if (nanos > 0) {
-        std::snprintf(buf, sizeof buf, ".%09d", nanos);
-        std::string frac = buf;
-        while (frac.back() == '0')
-            frac.pop_back();
-        out += frac;
-    }
-    return "\"" + out + "Z\"";
+    return "\"" + go_rfc3339_nano(seconds, nanos) + "\"";
 }
 
 std::string info_json(const SnapshotRow& r) {
     std::string out = "{\n";
-    out += "    \"Kind\": " + json_string(kind_string(r.kind)) + ",\n";
-    out += "    \"Name\": " + json_string(r.name) + ",\n";
-    if (!r.parent.empty()) out += "    \"Parent\": " + json_string(r.parent) + ",\n";
+    out += "    \"Kind\": " + go_json_quote(kind_string(r.kind)) + ",\n";
+    out += "    \"Name\": " + go_json_quote(r.name) + ",\n";
+    if (!r.parent.empty()) out += "    \"Parent\": " + go_json_quote(r.parent) + ",\n";
     if (!r.labels.empty()) {
         out += "    \"Labels\": {\n";
         std::size_t i = 0;
         for (const auto& [k, v] : r.labels)
-            out += "        " + json_string(k) + ": " + json_string(v) +
+            out += "        " + go_json_quote(k) + ": " + go_json_quote(v) +
                    (++i < r.labels.size() ? ",\n" : "\n");
         out += "    },\n";
     }

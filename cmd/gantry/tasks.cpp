@@ -5,6 +5,7 @@
 #include "cgroups/v2/metrics.pb.h"
 #include "cmd/gantry/client.hpp"
 #include "cmd/gantry/commands.hpp"
+#include "cmd/gantry/go_json.hpp"
 #include "cmd/gantry/output.hpp"
 #include "cmd/gantry/tabwriter.hpp"
 #include "runtime/runc/options.pb.h"
@@ -61,25 +62,6 @@ Result<int> parse_signal(std::string s) {
     for (const auto& [name, n] : kSignals)
         if (s == name) return n;
     return invalid_argument("invalid signal " + s);
-}
-
-// Go's time.Time.String() in UTC: "2006-01-02 15:04:05.999999999 +0000 UTC".
-std::string go_time(const google::protobuf::Timestamp& ts) {
-    const std::time_t t = ts.seconds();
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    std::string out = buf;
-    if (ts.nanos() != 0) {
-        char frac[16];
-        std::snprintf(frac, sizeof frac, ".%09d", ts.nanos());
-        std::string f = frac;
-        while (f.back() == '0')
-            f.pop_back();
-        out += f;
-    }
-    return out + " +0000 UTC";
 }
 
 template <typename T>
@@ -265,7 +247,9 @@ Status metrics_command(const Globals& g, const MetricsOptions& o) {
         return ok_status();
     }
     std::ostringstream t;
-    t << "ID\tTIMESTAMP\t\n" << m.id() << "\t" << go_time(m.timestamp()) << "\t\n\n";
+    t << "ID\tTIMESTAMP\t\n"
+      << m.id() << "\t" << go_time_string(m.timestamp().seconds(), m.timestamp().nanos())
+      << "\t\n\n";
     t << "METRIC\tVALUE\t\n";
     if (is_v1) {
         if (v1.has_memory()) {

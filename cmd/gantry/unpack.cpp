@@ -38,7 +38,8 @@ std::string extract_key(const std::string& chain_id) {
     static constexpr char kAlphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     std::string rand;
-    for (int i = 0; i < 16; ++i) rand += kAlphabet[rng() % 64];
+    for (int i = 0; i < 16; ++i)
+        rand += kAlphabet[rng() % 64];
     return "extract-" + std::to_string(nanos) + "-" + rand + " " + chain_id;
 }
 
@@ -107,7 +108,8 @@ public:
         d->set_media_type(layer.media_type);
         d->set_digest(layer.digest);
         d->set_size(layer.size);
-        for (const auto& [k, v] : layer.annotations) (*d->mutable_annotations())[k] = v;
+        for (const auto& [k, v] : layer.annotations)
+            (*d->mutable_annotations())[k] = v;
         *apply.mutable_mounts() = mounts.mounts();
         diff_v1::ApplyResponse applied_resp;
         st = call([&](grpc::ClientContext* c) { return diff_->Apply(c, apply, &applied_resp); });
@@ -115,8 +117,7 @@ public:
         if (applied_resp.applied().digest() != diff_id)
             return undo(failed_precondition("wrong diff id calculated on extraction of " +
                                             layer.digest + ": got " +
-                                            applied_resp.applied().digest() + ", want " +
-                                            diff_id));
+                                            applied_resp.applied().digest() + ", want " + diff_id));
         snapshots_v1::CommitSnapshotRequest commit;
         commit.set_snapshotter(sn_);
         commit.set_name(chain_id);
@@ -157,8 +158,7 @@ private:
 
 } // namespace
 
-Result<std::string> read_blob(const Client& client, const std::string& digest,
-                              std::int64_t limit) {
+Result<std::string> read_blob(const Client& client, const std::string& digest, std::int64_t limit) {
     auto stub = content_v1::Content::NewStub(client.channel());
     grpc::ClientContext ctx;
     client.prepare(ctx);
@@ -171,8 +171,8 @@ Result<std::string> read_blob(const Client& client, const std::string& digest,
         if (static_cast<std::int64_t>(out.size() + resp.data().size()) > limit) {
             ctx.TryCancel();
             (void)reader->Finish();
-            return invalid_argument("blob " + digest + " is larger than " +
-                                    std::to_string(limit) + " bytes");
+            return invalid_argument("blob " + digest + " is larger than " + std::to_string(limit) +
+                                    " bytes");
         }
         out += resp.data();
     }
@@ -223,9 +223,9 @@ Result<ImageRootfs> resolve_rootfs(const Client& client, const oci::Descriptor& 
         return invalid_argument("config " + r.config.digest + " has no rootfs.diff_ids");
     }
     if (r.diff_ids.size() != r.layers.size())
-        return invalid_argument("mismatched image rootfs and manifest layers: " +
-                                std::to_string(r.diff_ids.size()) + " diff ids, " +
-                                std::to_string(r.layers.size()) + " layers");
+        return invalid_argument(
+            "mismatched image rootfs and manifest layers: " + std::to_string(r.diff_ids.size()) +
+            " diff ids, " + std::to_string(r.layers.size()) + " layers");
     r.chain_ids = oci::chain_ids(r.diff_ids);
     return r;
 }
@@ -263,8 +263,8 @@ Result<UnpackStats> unpack(const Client& client, const std::string& lease,
         parent = chain;
     }
     if (!rootfs.layers.empty())
-        GANTRY_TRY(u.label(rootfs.config.digest,
-                           std::string(oci::kSnapshotRefPrefix) + snapshotter, rootfs.chain_id()));
+        GANTRY_TRY(u.label(rootfs.config.digest, std::string(oci::kSnapshotRefPrefix) + snapshotter,
+                           rootfs.chain_id()));
     return stats;
 }
 

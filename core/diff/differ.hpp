@@ -22,8 +22,8 @@ struct Descriptor {
 };
 
 struct CompareOptions {
-    std::string media_type; // empty: application/vnd.oci.image.layer.v1.tar+gzip
-    std::string ref;        // ingest ref; empty: a unique one
+    std::string media_type;                    // empty: application/vnd.oci.image.layer.v1.tar+gzip
+    std::string ref;                           // ingest ref; empty: a unique one
     std::map<std::string, std::string> labels; // set on the committed blob
 };
 

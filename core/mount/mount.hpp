@@ -21,9 +21,9 @@
 namespace gantry::mount {
 
 struct Mount {
-    std::string type;    // "bind", "overlay", "btrfs", "tmpfs", ...
-    std::string source;  // a path, or "overlay" / "none"
-    std::string target;  // sub-path under the mount point; empty for the root (containerd 1.7+)
+    std::string type;   // "bind", "overlay", "btrfs", "tmpfs", ...
+    std::string source; // a path, or "overlay" / "none"
+    std::string target; // sub-path under the mount point; empty for the root (containerd 1.7+)
     std::vector<std::string> options;
 
     bool operator==(const Mount&) const = default;
