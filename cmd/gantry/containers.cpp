@@ -72,17 +72,13 @@ Status list_command(const Globals& g, const ListOptions& o) {
     GANTRY_ASSIGN_OR_RETURN(const auto client, Client::connect(g));
     GANTRY_ASSIGN_OR_RETURN(auto containers, list_containers(client, o.filters));
     if (o.quiet) {
-        for (const auto& c : containers)
-            std::cout << c.id() << "\n";
-        std::cout << std::flush;
+        print_keys(containers, [](const cv1::Container& c) { return c.id(); });
         return ok_status();
     }
     Table table({"CONTAINER", "IMAGE", "RUNTIME"}, kWideLayout);
     for (const auto& c : containers)
         table.add_row({c.id(), c.image().empty() ? "-" : c.image(), c.runtime().name()});
-    table.print(std::cout);
-    std::cout << std::flush;
-    if (table.empty()) print_empty("containers", client.ns());
+    print_listing(table, "containers", client.ns());
     return ok_status();
 }
 

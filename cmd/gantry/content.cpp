@@ -89,9 +89,7 @@ Status list_content(const Globals& g, const ListOptions& o) {
     }
     GANTRY_TRY(client.check(reader->Finish()));
     if (o.quiet) return ok_status();
-    table.print(std::cout);
-    std::cout << std::flush;
-    if (table.empty()) print_empty("blobs", client.ns());
+    print_listing(table, "blobs", client.ns());
     return ok_status();
 }
 
@@ -252,9 +250,7 @@ Status list_active(const Globals& g, const std::string& match) {
     for (const auto& st : resp.statuses())
         table.add_row(
             {st.ref(), human_size(static_cast<double>(st.offset())), age(st.started_at())});
-    table.print(std::cout);
-    std::cout << std::flush;
-    if (table.empty()) print_empty("active ingests", client.ns());
+    print_listing(table, "active ingests", client.ns());
     return ok_status();
 }
 

@@ -170,9 +170,7 @@ Status list_command(const Globals& g, const ListOptions& o) {
     GANTRY_ASSIGN_OR_RETURN(const auto client, Client::connect(g));
     GANTRY_ASSIGN_OR_RETURN(auto images, list_images(client, o.filters));
     if (o.quiet) {
-        for (const auto& img : images)
-            std::cout << img.name() << "\n";
-        std::cout << std::flush;
+        print_keys(images, [](const imv1::Image& i) { return i.name(); });
         return ok_status();
     }
     auto content = ctv1::Content::NewStub(client.channel());
@@ -183,9 +181,7 @@ Status list_command(const Globals& g, const ListOptions& o) {
                        d.size ? human_bytes(*d.size) : "-", d.platforms,
                        format_labels(img.labels(), "-")});
     }
-    table.print(std::cout);
-    std::cout << std::flush;
-    if (table.empty()) print_empty("images", client.ns());
+    print_listing(table, "images", client.ns());
     return ok_status();
 }
 

@@ -61,17 +61,14 @@ Status list_leases(const Globals& g, const ListOptions& o) {
         client.call([&](grpc::ClientContext* ctx) { return stub->List(ctx, request, &response); });
     if (!st.ok()) return std::move(st).error().wrap("failed to list leases");
     if (o.quiet) {
-        for (const auto& l : response.leases())
-            std::cout << l.id() << "\n";
+        print_keys(response.leases(), [](const auto& x) { return x.id(); });
         return ok_status();
     }
     Table table({"ID", "CREATED AT", "LABELS"}, kNarrowLayout);
     for (const auto& l : response.leases())
         table.add_row(
             {l.id(), local_rfc3339(l.created_at().seconds()), format_labels(l.labels(), "-")});
-    table.print(std::cout);
-    std::cout << std::flush;
-    if (table.empty()) print_empty("leases", client.ns());
+    print_listing(table, "leases", client.ns());
     return ok_status();
 }
 

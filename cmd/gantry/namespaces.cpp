@@ -62,17 +62,14 @@ Status list_namespaces(const Globals& g, const ListOptions& o) {
         return stub->List(ctx, namespaces_v1::ListNamespacesRequest{}, &response);
     }));
     if (o.quiet) {
-        for (const auto& ns : response.namespaces())
-            std::cout << ns.name() << "\n";
+        print_keys(response.namespaces(), [](const auto& x) { return x.name(); });
         return ok_status();
     }
     // List already carries the labels, so unlike ctr no Get per namespace is needed.
     Table table({"NAME", "LABELS"}, kNarrowLayout);
     for (const auto& ns : response.namespaces())
         table.add_row({ns.name(), format_labels(ns.labels())});
-    table.print(std::cout);
-    std::cout << std::flush;
-    if (table.empty()) print_empty("namespaces");
+    print_listing(table, "namespaces");
     return ok_status();
 }
 

@@ -81,9 +81,7 @@ Status list(const Globals& g, const Options& o) {
     Table table({"KEY", "PARENT", "KIND"}, kNarrowLayout);
     for (const auto& r : rows)
         table.add_row({r.name, r.parent, std::string(kind_string(r.kind))});
-    table.print(std::cout);
-    std::cout << std::flush;
-    if (table.empty()) print_empty("snapshots", client.ns());
+    print_listing(table, "snapshots", client.ns());
     return ok_status();
 }
 

@@ -13,10 +13,9 @@
 #include "core/metadata/database.hpp"
 #include "core/plugin/abi.hpp"
 #include "core/plugin/init_context.hpp"
+#include "core/plugin/optional_deps.hpp"
 #include "core/plugin/types.hpp"
 #include "events/container.pb.h"
-
-#include <mutex>
 
 namespace {
 
@@ -31,7 +30,7 @@ void set_any(google::protobuf::Any* out, const containers::Any& in) {
 class ContainerStore final : public containers::Store {
 public:
     ContainerStore(std::shared_ptr<metadata::Database> db, const plugin::InitContext& ctx)
-        : db_(std::move(db)), ctx_(ctx) {}
+        : db_(std::move(db)), deps_(ctx, "containers") {}
 
     Result<containers::Container> get(std::string_view ns, std::string_view id) override {
         return db_->view(
@@ -59,7 +58,7 @@ public:
         ev.mutable_runtime()->set_name(created.runtime.name);
         if (created.runtime.options)
             set_any(ev.mutable_runtime()->mutable_options(), *created.runtime.options);
-        publish(ns, "/containers/create", ev);
+        deps_.publish(ns, "/containers/create", ev);
         return created;
     }
 
@@ -74,7 +73,7 @@ public:
         ev.set_image(updated.image);
         ev.mutable_labels()->insert(updated.labels.begin(), updated.labels.end());
         ev.set_snapshot_key(updated.snapshot_key);
-        publish(ns, "/containers/update", ev);
+        deps_.publish(ns, "/containers/update", ev);
         return updated;
     }
 
@@ -83,43 +82,14 @@ public:
             [&](metadata::WriteTxn& txn) { return metadata::containers::remove(txn, ns, id); }));
         cev::ContainerDelete ev;
         ev.set_id(std::string(id));
-        publish(ns, "/containers/delete", ev);
-        if (auto gc = collector()) gc->mark_dirty();
+        deps_.publish(ns, "/containers/delete", ev);
+        deps_.mark_dirty();
         return ok_status();
     }
 
 private:
-    void publish(std::string_view ns, std::string_view topic, const google::protobuf::Message& ev) {
-        auto pub = publisher();
-        if (!pub) return;
-        // The change is committed; a failed event must not turn it into an error.
-        if (auto st = pub->publish(ns, topic, ev); !st.ok())
-            log::warn("containers: cannot publish {}: {}", topic, st.error().message());
-    }
-
-    std::shared_ptr<events::Publisher> publisher() {
-        std::lock_guard lock(mu_);
-        if (!publisher_) {
-            auto p = ctx_.get_as<events::Publisher>(plugin::types::kEvent);
-            if (p.ok()) publisher_ = std::move(p).value();
-        }
-        return publisher_;
-    }
-
-    std::shared_ptr<gc::Collector> collector() {
-        std::lock_guard lock(mu_);
-        if (!collector_) {
-            auto c = ctx_.get_as<gc::Collector>(plugin::types::kGc);
-            if (c.ok()) collector_ = std::move(c).value();
-        }
-        return collector_;
-    }
-
     std::shared_ptr<metadata::Database> db_;
-    plugin::InitContext ctx_;
-    std::mutex mu_;
-    std::shared_ptr<events::Publisher> publisher_;
-    std::shared_ptr<gc::Collector> collector_;
+    plugin::OptionalDeps deps_;
 };
 
 Result<plugin::Instance> init(plugin::InitContext& ctx) {

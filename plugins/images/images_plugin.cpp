@@ -14,10 +14,9 @@
 #include "core/metadata/images.hpp"
 #include "core/plugin/abi.hpp"
 #include "core/plugin/init_context.hpp"
+#include "core/plugin/optional_deps.hpp"
 #include "core/plugin/types.hpp"
 #include "events/image.pb.h"
-
-#include <mutex>
 
 namespace {
 
@@ -27,7 +26,7 @@ namespace imv1 = containerd::services::images::v1;
 class ImageStore final : public images::Store {
 public:
     ImageStore(std::shared_ptr<metadata::Database> db, const plugin::InitContext& ctx)
-        : db_(std::move(db)), ctx_(ctx) {}
+        : db_(std::move(db)), deps_(ctx, "images") {}
 
     Result<images::Image> get(std::string_view ns, std::string_view name) override {
         return db_->view(
@@ -50,7 +49,7 @@ public:
         imv1::ImageCreate ev;
         ev.set_name(created.name);
         ev.mutable_labels()->insert(created.labels.begin(), created.labels.end());
-        publish(ns, "/images/create", ev);
+        deps_.publish(ns, "/images/create", ev);
         return created;
     }
 
@@ -63,7 +62,7 @@ public:
         imv1::ImageUpdate ev;
         ev.set_name(updated.name);
         ev.mutable_labels()->insert(updated.labels.begin(), updated.labels.end());
-        publish(ns, "/images/update", ev);
+        deps_.publish(ns, "/images/update", ev);
         return updated;
     }
 
@@ -72,8 +71,8 @@ public:
             [&](metadata::WriteTxn& txn) { return metadata::images::remove(txn, ns, name); }));
         imv1::ImageDelete ev;
         ev.set_name(std::string(name));
-        publish(ns, "/images/delete", ev);
-        auto gc = collector();
+        deps_.publish(ns, "/images/delete", ev);
+        auto gc = deps_.collector();
         if (!gc) return ok_status();
         gc->mark_dirty();
         if (sync) return gc->collect_now();
@@ -81,37 +80,8 @@ public:
     }
 
 private:
-    void publish(std::string_view ns, std::string_view topic, const google::protobuf::Message& ev) {
-        auto pub = publisher();
-        if (!pub) return;
-        // The change is committed; a failed event must not turn it into an error.
-        if (auto st = pub->publish(ns, topic, ev); !st.ok())
-            log::warn("images: cannot publish {}: {}", topic, st.error().message());
-    }
-
-    std::shared_ptr<events::Publisher> publisher() {
-        std::lock_guard lock(mu_);
-        if (!publisher_) {
-            auto p = ctx_.get_as<events::Publisher>(plugin::types::kEvent);
-            if (p.ok()) publisher_ = std::move(p).value();
-        }
-        return publisher_;
-    }
-
-    std::shared_ptr<gc::Collector> collector() {
-        std::lock_guard lock(mu_);
-        if (!collector_) {
-            auto c = ctx_.get_as<gc::Collector>(plugin::types::kGc);
-            if (c.ok()) collector_ = std::move(c).value();
-        }
-        return collector_;
-    }
-
     std::shared_ptr<metadata::Database> db_;
-    plugin::InitContext ctx_;
-    std::mutex mu_;
-    std::shared_ptr<events::Publisher> publisher_;
-    std::shared_ptr<gc::Collector> collector_;
+    plugin::OptionalDeps deps_;
 };
 
 Result<plugin::Instance> init(plugin::InitContext& ctx) {

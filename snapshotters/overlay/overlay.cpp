@@ -1,11 +1,10 @@
-// See overlay.hpp. Every change runs in one write transaction with its directory work: Prepare
-// builds `snapshots/new-XXXXXX/{fs,work}`, renames it to the new id, then commits the record, so
-// a crash leaves at worst an unowned directory for cleanup().
+// See overlay.hpp. A snapshot's directory holds `fs` (the upper dir) and, while active, `work`;
+// the crash-safe build is DirectorySnapshotter's.
 #include "snapshotters/overlay/overlay.hpp"
 
 #include "core/fs/unique_fd.hpp"
 #include "core/mount/mount.hpp"
-#include "core/snapshots/disk_usage.hpp"
+#include "core/snapshots/directory_snapshotter.hpp"
 #include "core/snapshots/orphans.hpp"
 #include "core/snapshots/storage.hpp"
 
@@ -40,119 +39,27 @@ bool needs_userxattr() {
     return !(inside == 0 && outside == 0 && count == 4294967295LL);
 }
 
-class OverlaySnapshotter final : public Snapshotter {
+class OverlaySnapshotter final : public DirectorySnapshotter {
 public:
     OverlaySnapshotter(stdfs::path root, std::shared_ptr<storage::MetaStore> ms, Options opts)
-        : root_(std::move(root)), snapshots_(root_ / "snapshots"), ms_(std::move(ms)), opts_(opts),
+        : DirectorySnapshotter(std::move(root), std::move(ms)), opts_(opts),
           index_off_(kernel_has_index_param()), userxattr_(needs_userxattr()) {}
 
-    Result<Info> stat(std::string_view key) override {
-        GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_read());
-        GANTRY_ASSIGN_OR_RETURN(auto r, storage::get_info(tx, key));
-        label_upper(r.id, r.info);
-        return std::move(r.info);
-    }
-
-    Result<Info> update(const Info& info, std::span<const std::string> paths) override {
-        GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_write());
-        GANTRY_ASSIGN_OR_RETURN(auto out, storage::update_info(tx, info, paths));
-        GANTRY_ASSIGN_OR_RETURN(auto r, storage::get_info(tx, info.name));
-        GANTRY_TRY(tx.commit());
-        label_upper(r.id, out);
-        return out;
-    }
-
-    Result<Usage> usage(std::string_view key) override {
-        std::uint64_t id = 0;
-        {
-            GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_read());
-            GANTRY_ASSIGN_OR_RETURN(auto r, storage::get_info(tx, key));
-            if (r.info.kind != Kind::active) return r.usage;
-            id = r.id;
-        }
-        // Walked outside the transaction: a large upper dir must not pin a reader.
-        return disk_usage(upper(id));
-    }
-
-    Result<Mounts> mounts(std::string_view key) override {
-        GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_read());
-        GANTRY_ASSIGN_OR_RETURN(auto s, storage::get_active(tx, key));
-        return mounts_of(s);
-    }
-
-    Result<Mounts> prepare(std::string_view key, std::string_view parent,
-                           const Labels& labels) override {
-        return create(Kind::active, key, parent, labels);
-    }
-
-    Result<Mounts> view(std::string_view key, std::string_view parent,
-                        const Labels& labels) override {
-        return create(Kind::view, key, parent, labels);
-    }
-
-    Status commit(std::string_view name, std::string_view key, const Labels& labels) override {
-        GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_write());
-        GANTRY_ASSIGN_OR_RETURN(auto r, storage::get_info(tx, key));
-        Usage u;
-        if (r.info.kind == Kind::active) {
-            GANTRY_ASSIGN_OR_RETURN(u, disk_usage(upper(r.id)));
-        }
-        GANTRY_TRY(storage::commit_active(tx, key, name, u, labels));
-        return tx.commit();
-    }
-
-    // Only the record goes; the directory may still be a lower layer of a mounted container
-    // that outlives the record, so it is deleted by cleanup() (run by the garbage collector).
-    Status remove(std::string_view key) override {
-        GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_write());
-        GANTRY_TRY(storage::remove(tx, key));
-        return tx.commit();
-    }
-
-    Status walk(const filters::Filter* filter, const WalkFn& fn) override {
-        std::map<std::uint64_t, std::string> ids;
-        GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_read());
-        if (!opts_.upperdir_label) return storage::walk(tx, filter, fn);
-        // The label is added before filtering, so `labels."…overlay.upperdir"` filters work.
-        GANTRY_ASSIGN_OR_RETURN(ids, storage::id_map(tx));
-        std::map<std::string, std::uint64_t, std::less<>> by_key;
-        for (const auto& [id, k] : ids)
-            by_key.emplace(k, id);
-        std::vector<Info> infos;
-        GANTRY_TRY(storage::walk(tx, nullptr, [&](const Info& i) {
-            infos.push_back(i);
-            return ok_status();
-        }));
-        for (auto& i : infos) {
-            if (auto it = by_key.find(i.name); it != by_key.end()) label_upper(it->second, i);
-            if (storage::matches(filter, i)) GANTRY_TRY(fn(i));
-        }
-        return ok_status();
-    }
-
-    Status cleanup() override {
-        std::vector<stdfs::path> orphans;
-        {
-            // The write lock keeps Prepare from building a new-* while we list.
-            GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_write());
-            GANTRY_ASSIGN_OR_RETURN(auto ids, storage::id_map(tx));
-            GANTRY_ASSIGN_OR_RETURN(orphans, unowned_entries(snapshots_, ids));
-        }
-        for (const auto& p : orphans)
-            GANTRY_TRY(remove_tree(p));
-        return ok_status();
-    }
+    // Only the record goes (the base's remove): the directory may still be a lower layer of a
+    // mounted container that outlives the record, so cleanup() (run by the collector) deletes it.
 
 private:
-    stdfs::path dir(std::uint64_t id) const { return snapshots_ / std::to_string(id); }
     stdfs::path upper(std::uint64_t id) const { return dir(id) / "fs"; }
     stdfs::path work(std::uint64_t id) const { return dir(id) / "work"; }
 
-    void label_upper(std::uint64_t id, Info& info) const {
+    stdfs::path data_dir(std::uint64_t id) const override { return upper(id); }
+    bool decorates() const override { return opts_.upperdir_label; }
+    void decorate(std::uint64_t id, Info& info) const override {
         if (opts_.upperdir_label) info.labels[std::string(kUpperdirLabel)] = upper(id).string();
     }
+    bool needs_dir(const storage::Snapshot&) const override { return true; }
 
-    Mounts mounts_of(const storage::Snapshot& s) const {
+    Mounts mounts_of(const storage::Snapshot& s) const override {
         if (s.parent_ids.empty()) {
             return {mount::Mount{
                 "bind", upper(s.id).string(), "", {s.kind == Kind::view ? "ro" : "rw", "rbind"}}};
@@ -176,50 +83,27 @@ private:
         return {mount::Mount{"overlay", "overlay", "", std::move(options)}};
     }
 
-    Result<Mounts> create(Kind kind, std::string_view key, std::string_view parent,
-                          const Labels& labels) {
-        GANTRY_ASSIGN_OR_RETURN(auto tx, ms_->begin_write());
-        GANTRY_ASSIGN_OR_RETURN(auto s, storage::create(tx, kind, key, parent, labels));
-        std::string td = (snapshots_ / "new-XXXXXX").string();
-        if (::mkdtemp(td.data()) == nullptr)
-            return from_errno(errno, "create directory under " + snapshots_.string());
-        auto built = [&]() -> Status {
-            auto fs_dir = stdfs::path(td) / "fs";
-            if (::mkdir(fs_dir.c_str(), 0755) != 0) return from_errno(errno, "mkdir " + td);
-            // mkdir's mode is filtered by the umask; the layout wants exactly these.
-            if (::chmod(fs_dir.c_str(), 0755) != 0) return from_errno(errno, "chmod " + td);
-            if (kind == Kind::active) {
-                auto w = stdfs::path(td) / "work";
-                if (::mkdir(w.c_str(), 0711) != 0 || ::chmod(w.c_str(), 0711) != 0)
-                    return from_errno(errno, "mkdir " + w.string());
-            }
-            if (!s.parent_ids.empty()) {
-                // A child's root belongs to whoever owns the parent's (e.g. a remapped root).
-                struct ::stat pst {};
-                auto p = upper(s.parent_ids.front());
-                if (::stat(p.c_str(), &pst) != 0)
-                    return from_errno(errno, "stat parent " + p.string());
-                if (::lchown(fs_dir.c_str(), pst.st_uid, pst.st_gid) != 0)
-                    return from_errno(errno, "chown " + fs_dir.string());
-            }
-            if (::rename(td.c_str(), dir(s.id).c_str()) != 0)
-                return from_errno(errno, "rename " + td);
-            return ok_status();
-        }();
-        if (!built.ok()) {
-            (void)remove_tree(td);
-            return std::move(built).error().wrap("snapshot " + std::string(key));
+    Status build(const storage::Snapshot& s, const stdfs::path& tmp) override {
+        auto fs_dir = tmp / "fs";
+        if (::mkdir(fs_dir.c_str(), 0755) != 0) return from_errno(errno, "mkdir " + tmp.string());
+        // mkdir's mode is filtered by the umask; the layout wants exactly these.
+        if (::chmod(fs_dir.c_str(), 0755) != 0) return from_errno(errno, "chmod " + tmp.string());
+        if (s.kind == Kind::active) {
+            auto w = tmp / "work";
+            if (::mkdir(w.c_str(), 0711) != 0 || ::chmod(w.c_str(), 0711) != 0)
+                return from_errno(errno, "mkdir " + w.string());
         }
-        if (auto st = tx.commit(); !st.ok()) {
-            (void)remove_tree(dir(s.id));
-            return st.error();
+        if (!s.parent_ids.empty()) {
+            // A child's root belongs to whoever owns the parent's (e.g. a remapped root).
+            struct ::stat pst {};
+            auto p = upper(s.parent_ids.front());
+            if (::stat(p.c_str(), &pst) != 0) return from_errno(errno, "stat parent " + p.string());
+            if (::lchown(fs_dir.c_str(), pst.st_uid, pst.st_gid) != 0)
+                return from_errno(errno, "chown " + fs_dir.string());
         }
-        return mounts_of(s);
+        return ok_status();
     }
 
-    stdfs::path root_;
-    stdfs::path snapshots_;
-    std::shared_ptr<storage::MetaStore> ms_;
     Options opts_;
     bool index_off_;
     bool userxattr_;
