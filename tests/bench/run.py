@@ -8,7 +8,10 @@ as a directory (`ctr run --rootfs`), so the figures are the daemon's and the shi
   2. 50 sequential lifecycles (total wall time);
   3. 20 parallel `ctr run -d` starts (wall time until all 20 are running);
   4. memory with those 20 containers running: the daemon's and the shims' RSS and PSS
-     (from /proc/PID/smaps_rollup), per container and total.
+     (from /proc/PID/smaps_rollup), per container and total;
+  5. the floor under every side: the same runc doing the same work with no daemon, no shim and no
+     client (runc create, start, wait for the exit, delete, on ctr's own spec for the container),
+     so that each stack's own cost is its latency minus that floor.
 
 usage: run.py [--runs N] [--seq N] [--par N] [--build DIR]   (root; Debian's containerd and runc)
 """
@@ -102,6 +105,38 @@ class Side:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def runc_floor(side, runs):
+    """Median of `runs` bare runc lifecycles on the spec ctr made for a container of `side`."""
+    import ctypes, json
+    side.ctr("containers", "create", "--runtime", side.runtime, "--rootfs", side.rootfs, "floorspec", "/bin/true")
+    spec = json.loads(side.ctr("containers", "info", "--spec", "floorspec").stdout)
+    side.ctr("containers", "rm", "floorspec")
+    bundle = os.path.join(side.dir, "floor")
+    os.makedirs(bundle, exist_ok=True)
+    spec["root"]["path"] = side.rootfs
+    spec["process"]["terminal"] = False
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: the container's init is ours to reap
+    root = os.path.join(side.dir, "floor-runc")
+    lat = []
+    for i in range(runs):
+        cid = f"floor{os.getpid()}-{i}"
+        spec["linux"]["cgroupsPath"] = f"/floor/{cid}"
+        with open(os.path.join(bundle, "config.json"), "w") as f:
+            json.dump(spec, f)
+        pidfile = os.path.join(bundle, "pid")
+        t0 = time.monotonic()
+        subprocess.run(["runc", "--root", root, "create", "--bundle", bundle, "--pid-file", pidfile, cid],
+                       check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pid = int(open(pidfile).read())
+        subprocess.run(["runc", "--root", root, "start", cid], check=True)
+        os.waitpid(pid, 0)
+        subprocess.run(["runc", "--root", root, "delete", cid], check=True)
+        lat.append(time.monotonic() - t0)
+    libc.prctl(36, 0, 0, 0, 0)
+    return statistics.median(lat)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=10)
@@ -134,18 +169,19 @@ def main():
             srss = sum(smaps(p)[0] for p in shims); spss = sum(smaps(p)[1] for p in shims)
             drss, dpss = smaps(s.proc.pid)
             res[name] = dict(lat=statistics.median(lat), seq=seq, par=par, shims=len(shims),
-                             srss=srss, spss=spss, drss=drss, dpss=dpss)
+                             srss=srss, spss=spss, drss=drss, dpss=dpss, floor=runc_floor(s, a.runs))
         finally:
             s.stop()
     print(f"ctr run --rm --rootfs DIR /bin/true (median of {a.runs}), {a.seq} sequential, {a.par} parallel -d starts,")
     print(f"memory with {a.par} containers running (KiB):")
-    print(f"{'side':<28}{'run --rm':>10}{'seq total':>11}{'parallel':>10}{'shims':>7}{'shim RSS/ctr':>14}{'shim PSS/ctr':>14}{'daemon RSS':>12}{'daemon PSS':>12}")
+    print(f"{'side':<28}{'run --rm':>10}{'runc floor':>12}{'own cost':>10}{'seq total':>11}{'parallel':>10}{'shims':>7}{'shim RSS/ctr':>14}{'shim PSS/ctr':>14}{'daemon RSS':>12}{'daemon PSS':>12}")
     for n, r in res.items():
         per = max(r["shims"], 1)
-        print(f"{n:<28}{r['lat']*1000:>8.0f}ms{r['seq']:>10.2f}s{r['par']:>9.2f}s{r['shims']:>7}{r['srss']/per:>14.0f}"
+        print(f"{n:<28}{r['lat']*1000:>8.0f}ms{r['floor']*1000:>10.0f}ms{(r['lat']-r['floor'])*1000:>8.0f}ms{r['seq']:>10.2f}s{r['par']:>9.2f}s{r['shims']:>7}{r['srss']/per:>14.0f}"
               f"{r['spss']/per:>14.0f}{r['drss']:>12}{r['dpss']:>12}")
     base = res["containerd + runc shim"]; g = res["gantryd + gantry shim"]
     print(f"ratios (containerd + runc shim / gantryd + gantry shim): start latency {base['lat']/g['lat']:.2f}x, "
+          f"own cost above the runc floor {(base['lat']-base['floor'])/max(g['lat']-g['floor'],1e-3):.2f}x, "
           f"sequential {base['seq']/g['seq']:.2f}x, parallel {base['par']/g['par']:.2f}x, "
           f"shim PSS per container {base['spss']/max(g['spss'],1):.1f}x, shim RSS per container {base['srss']/max(g['srss'],1):.1f}x, "
           f"total memory (daemon+shims PSS) {(base['dpss']+base['spss'])/max(g['dpss']+g['spss'],1):.1f}x")
