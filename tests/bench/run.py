@@ -4,7 +4,8 @@
 Four sides: {gantryd, containerd} x {containerd-shim-runc-v2, containerd-shim-gantry-v2}, all
 driving runc. The client is always the real `ctr`, with the container's root filesystem given
 as a directory (`ctr run --rootfs`), so the figures are the daemon's and the shim's work only:
-  1. latency of `ctr run --rm ... /bin/true`, median of N (ctr's own ~37 ms included on all sides);
+  1. latency of `ctr run --rm ... /bin/true`, median of N (ctr's own ~37 ms included on all sides),
+     and of `ctr run -d` alone (until the task runs);
   2. 50 sequential lifecycles (total wall time);
   3. 20 parallel `ctr run -d` starts (wall time until all 20 are running);
   4. memory with those 20 containers running: the daemon's and the shims' RSS and PSS
@@ -31,6 +32,13 @@ def smaps(pid):
     except OSError:
         pass
     return out.get("Rss", 0), out.get("Pss", 0)
+
+
+def cpu_ms(pid):
+    """User plus system CPU time of `pid` itself (not its children), in ms."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def make_rootfs(d):
@@ -155,10 +163,24 @@ def main():
             lat = []
             for i in range(a.runs):
                 t0 = time.monotonic(); s.run_rm(f"l{i}"); lat.append(time.monotonic() - t0)
-            t0 = time.monotonic()
+            # Start alone: `run -d` returns once the task is running.
+            dlat = []
+            for i in range(a.runs):
+                t0 = time.monotonic()
+                s.ctr("run", "-d", "--runtime", rt, "--rootfs", s.rootfs, f"d{i}", "/bin/sleep", "1000")
+                dlat.append(time.monotonic() - t0)
+            for i in range(a.runs):
+                s.ctr("task", "kill", "-s", "KILL", f"d{i}")
+            for i in range(a.runs):
+                for _ in range(100):
+                    if s.ctr("task", "rm", f"d{i}", check=False).returncode == 0:
+                        break
+                    time.sleep(0.02)
+                s.ctr("containers", "rm", f"d{i}")
+            t0 = time.monotonic(); c0 = cpu_ms(s.proc.pid)
             for i in range(a.seq):
                 s.run_rm(f"s{i}")
-            seq = time.monotonic() - t0
+            seq = time.monotonic() - t0; dcpu = (cpu_ms(s.proc.pid) - c0) / a.seq
             t0 = time.monotonic()
             with cf.ThreadPoolExecutor(a.par) as ex:
                 list(ex.map(lambda i: s.ctr("run", "-d", "--runtime", rt, "--rootfs", s.rootfs, f"p{i}", "/bin/sleep", "1000"),
@@ -168,19 +190,20 @@ def main():
             shims = s.shim_pids()
             srss = sum(smaps(p)[0] for p in shims); spss = sum(smaps(p)[1] for p in shims)
             drss, dpss = smaps(s.proc.pid)
-            res[name] = dict(lat=statistics.median(lat), seq=seq, par=par, shims=len(shims),
-                             srss=srss, spss=spss, drss=drss, dpss=dpss, floor=runc_floor(s, a.runs))
+            res[name] = dict(lat=statistics.median(lat), dlat=statistics.median(dlat), seq=seq, par=par, shims=len(shims),
+                             srss=srss, spss=spss, drss=drss, dpss=dpss, dcpu=dcpu, floor=runc_floor(s, a.runs))
         finally:
             s.stop()
     print(f"ctr run --rm --rootfs DIR /bin/true (median of {a.runs}), {a.seq} sequential, {a.par} parallel -d starts,")
     print(f"memory with {a.par} containers running (KiB):")
-    print(f"{'side':<28}{'run --rm':>10}{'runc floor':>12}{'own cost':>10}{'seq total':>11}{'parallel':>10}{'shims':>7}{'shim RSS/ctr':>14}{'shim PSS/ctr':>14}{'daemon RSS':>12}{'daemon PSS':>12}")
+    print(f"{'side':<28}{'run --rm':>10}{'run -d':>9}{'runc floor':>12}{'own cost':>10}{'seq total':>11}{'daemon CPU/run':>16}{'parallel':>10}{'shims':>7}{'shim RSS/ctr':>14}{'shim PSS/ctr':>14}{'daemon RSS':>12}{'daemon PSS':>12}")
     for n, r in res.items():
         per = max(r["shims"], 1)
-        print(f"{n:<28}{r['lat']*1000:>8.0f}ms{r['floor']*1000:>10.0f}ms{(r['lat']-r['floor'])*1000:>8.0f}ms{r['seq']:>10.2f}s{r['par']:>9.2f}s{r['shims']:>7}{r['srss']/per:>14.0f}"
+        print(f"{n:<28}{r['lat']*1000:>8.0f}ms{r['dlat']*1000:>7.0f}ms{r['floor']*1000:>10.0f}ms{(r['lat']-r['floor'])*1000:>8.0f}ms{r['seq']:>10.2f}s{r['dcpu']:>14.1f}ms{r['par']:>9.2f}s{r['shims']:>7}{r['srss']/per:>14.0f}"
               f"{r['spss']/per:>14.0f}{r['drss']:>12}{r['dpss']:>12}")
     base = res["containerd + runc shim"]; g = res["gantryd + gantry shim"]
-    print(f"ratios (containerd + runc shim / gantryd + gantry shim): start latency {base['lat']/g['lat']:.2f}x, "
+    print(f"ratios (containerd + runc shim / gantryd + gantry shim): run --rm latency {base['lat']/g['lat']:.2f}x, "
+          f"run -d latency {base['dlat']/g['dlat']:.2f}x, "
           f"own cost above the runc floor {(base['lat']-base['floor'])/max(g['lat']-g['floor'],1e-3):.2f}x, "
           f"sequential {base['seq']/g['seq']:.2f}x, parallel {base['par']/g['par']:.2f}x, "
           f"shim PSS per container {base['spss']/max(g['spss'],1):.1f}x, shim RSS per container {base['srss']/max(g['srss'],1):.1f}x, "
