@@ -174,8 +174,7 @@ std::string criu_errors(std::string_view log, std::size_t max_lines) {
 Error explain_failure(const Error& shim_error, std::string_view id) {
     const std::string& msg = shim_error.message();
     std::string out = "checkpoint task " + std::string(id) + ": ";
-    if (contains_nocase(msg, "criu") && msg.find("CRIU") == std::string::npos)
-        out += "CRIU failed: ";
+    if (contains_nocase(msg, "criu")) out += "CRIU failed: ";
     out += msg;
     // Gantry's shim quotes CRIU's errors itself ("CRIU: ..."); the runc shim only names its log.
     if (msg.find("CRIU: ") == std::string::npos) {
