@@ -318,6 +318,20 @@ TEST_P(CheckpointTest, CheckpointAndRestoreThroughAWrapperRuntime) {
     EXPECT_EQ(any.type_url(), "types.containerd.io/opencontainers/runtime-spec/1/Spec");
     EXPECT_TRUE(contains(any.value(), "\"/bin/sleep\",\"1000\"")) << any.value().substr(0, 300);
 
+    // The client's own image path: the images stay there and nothing is stored.
+    const std::string content_before = ctr({"content", "ls", "-q"}).out;
+    containerd::runc::v1::CheckpointOptions mine;
+    mine.set_image_path(d_.dir() + "/mine");
+    tasks_v1::CheckpointTaskRequest keep_req;
+    keep_req.mutable_options()->set_type_url("containerd.runc.v1.CheckpointOptions");
+    keep_req.mutable_options()->set_value(mine.SerializeAsString());
+    tasks_v1::CheckpointTaskResponse keep_resp;
+    st = checkpoint("src", keep_req, &keep_resp, "", "keep");
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(keep_resp.descriptors_size(), 0);
+    EXPECT_EQ(slurp(d_.dir() + "/mine/pages-1.img"), "pages of src\n");
+    EXPECT_EQ(ctr({"content", "ls", "-q"}).out, content_before);
+
     // ctr's own flow: pause, checkpoint, an image named containerd.io/checkpoint/src:<date>
     // whose index lists both blobs, resume.
     auto ck = ctr({"task", "checkpoint", "src"});
@@ -400,6 +414,54 @@ TEST_P(CheckpointTest, CheckpointAndRestoreThroughAWrapperRuntime) {
     EXPECT_EQ(task_status("never"), "");
     EXPECT_TRUE(transit_empty());
     ctr({"leases", "rm", "keep"});
+}
+
+// ctr's container-level commands end to end: `containers checkpoint --task` (the index carries
+// the image, the runtime and the task's blobs), then `containers restore --live`, which creates
+// the container again and its task from the checkpoint blob. Gantry's shim only: `ctr containers
+// create` can name a runtime binary through a runtime config file, which the runc shim of
+// containerd 1.6 does not read.
+TEST_P(CheckpointTest, CtrContainersCheckpointAndRestoreLive) {
+    if (!gantry_shim()) GTEST_SKIP() << "needs a runtime config file (BinaryName)";
+    const std::string record = d_.dir() + "/record";
+    fs::create_directories(record);
+    const std::string wrapper = d_.dir() + "/runc-wrapper";
+    std::ofstream(wrapper) << wrapper_script(record);
+    fs::permissions(wrapper, fs::perms::owner_all);
+    const std::string archive = d_.dir() + "/image.tar";
+    auto made = run({"python3", GANTRY_TEST_MKIMAGE, archive});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    const std::string image = "docker.io/library/bartest:latest";
+    auto imported = ctr({"images", "import", archive});
+    ASSERT_EQ(imported.exit_code, 0) << imported.err;
+
+    auto flags = runtime_flags(wrapper);
+    std::vector<std::string> create{"containers", "create"};
+    create.insert(create.end(), flags.begin(), flags.end());
+    for (const auto& a :
+         {image, std::string("web"), std::string("/bin/sleep"), std::string("1000")})
+        create.push_back(a);
+    auto c = ctr(create);
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    auto started = ctr({"task", "start", "-d", "web"});
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+
+    auto ck = ctr({"containers", "checkpoint", "--task", "web", "checkpoint/web:1"});
+    ASSERT_EQ(ck.exit_code, 0) << ck.err;
+    EXPECT_EQ(task_status("web"), "RUNNING");
+    EXPECT_TRUE(transit_empty());
+
+    ASSERT_EQ(ctr({"task", "kill", "-s", "SIGKILL", "web"}).exit_code, 0);
+    for (int i = 0; i < 50 && task_status("web") != "STOPPED"; ++i)
+        std::this_thread::sleep_for(100ms);
+    ASSERT_EQ(ctr({"task", "rm", "web"}).exit_code, 0);
+    ASSERT_EQ(ctr({"containers", "rm", "web"}).exit_code, 0);
+
+    auto restored = ctr({"containers", "restore", "--live", "web", "checkpoint/web:1"});
+    ASSERT_EQ(restored.exit_code, 0) << restored.err;
+    EXPECT_EQ(task_status("web"), "RUNNING");
+    EXPECT_EQ(slurp(record + "/restore-pages"), "pages of web\n");
+    EXPECT_TRUE(transit_empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Shims, CheckpointTest,
