@@ -63,8 +63,11 @@ for a in "$@"; do
   case "$a" in checkpoint|restore) verb=$a; break;; esac
 done
 [ -z "$verb" ] && exec /usr/sbin/runc "$@"
-global=
-while [ "$1" != "$verb" ]; do global="$global $1"; shift; done
+global= ; log=
+while [ "$1" != "$verb" ]; do
+  [ "$1" = --log ] && log=$2
+  global="$global $1"; shift
+done
 shift
 echo "$*" > "$REC/$verb-args"
 img= ; work= ; bundle= ; pidfile= ; console= ; leave=
@@ -85,9 +88,16 @@ if [ "$verb" = checkpoint ]; then
   mkdir -p "$img/sub"
   echo "pages of $id" > "$img/pages-1.img"
   echo inventory > "$img/sub/inventory.img"
+  [ "$id" = doomed ] && : > "$img/fail-restore"
   [ -n "$work" ] && echo "(00.000001) dump finished" > "$work/dump.log"
   [ -z "$leave" ] && /usr/sbin/runc $global kill "$id" KILL
   exit 0
+fi
+if [ -e "$img/fail-restore" ]; then
+  [ -n "$work" ] && echo "(00.000002) Error (criu/cr-restore.c:1): restore: pretend failure" > "$work/restore.log"
+  # As runc reports an error: a JSON line in its --log file.
+  echo '{"level":"error","msg":"criu failed: type RESTORE errno 0","time":"2026-01-01T00:00:00Z"}' >> "$log"
+  exit 1
 fi
 (cd "$img" && find . | sort) > "$REC/restore-files"
 cat "$img/pages-1.img" > "$REC/restore-pages"
@@ -413,6 +423,63 @@ TEST_P(CheckpointTest, CheckpointAndRestoreThroughAWrapperRuntime) {
     }
     EXPECT_EQ(task_status("never"), "");
     EXPECT_TRUE(transit_empty());
+    ctr({"leases", "rm", "keep"});
+}
+
+// A restore that fails at Start: a clear error (CRIU's own words with Gantry's shim), the task
+// stays created, and a Delete removes it with its unpacked images.
+TEST_P(CheckpointTest, FailedRestoreIsClearAndCleanedUp) {
+    const std::string record = d_.dir() + "/record";
+    fs::create_directories(record);
+    const std::string wrapper = d_.dir() + "/runc-wrapper";
+    std::ofstream(wrapper) << wrapper_script(record);
+    fs::permissions(wrapper, fs::perms::owner_all);
+    ASSERT_EQ(run_detached("doomed", wrapper).exit_code, 0);
+    ASSERT_EQ(ctr({"leases", "create", "--id", "keep"}).exit_code, 0);
+    tasks_v1::CheckpointTaskResponse resp;
+    auto st = checkpoint("doomed", {}, &resp, "", "keep");
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ASSERT_EQ(resp.descriptors_size(), 2);
+
+    ASSERT_EQ(create_container("back", "").exit_code, 0);
+    containerd::runc::v1::Options ropts;
+    ropts.set_binary_name(wrapper);
+    tasks_v1::CreateTaskRequest create;
+    create.set_container_id("back");
+    create.mutable_options()->set_type_url("containerd.runc.v1.Options");
+    create.mutable_options()->set_value(ropts.SerializeAsString());
+    *create.mutable_checkpoint() = resp.descriptors(0);
+    tasks_v1::CreateTaskResponse cresp;
+    auto ctx = context(ns_, 60);
+    st = stub_->Create(ctx.get(), create, &cresp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+
+    tasks_v1::StartRequest start;
+    start.set_container_id("back");
+    tasks_v1::StartResponse sresp;
+    ctx = context(ns_, 60);
+    st = stub_->Start(ctx.get(), start, &sresp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNKNOWN) << st.error_message();
+    EXPECT_TRUE(contains(st.error_message(), "OCI runtime restore failed")) << st.error_message();
+    EXPECT_TRUE(contains(st.error_message(), "criu failed: type RESTORE")) << st.error_message();
+    if (gantry_shim()) {
+        EXPECT_TRUE(contains(st.error_message(), "CRIU: restore: pretend failure"))
+            << st.error_message();
+        EXPECT_TRUE(contains(st.error_message(), "criu-restore.log")) << st.error_message();
+    }
+    EXPECT_EQ(task_status("back"), "CREATED");
+    EXPECT_FALSE(transit_empty()); // kept for another Start
+
+    tasks_v1::DeleteTaskRequest del;
+    del.set_container_id("back");
+    tasks_v1::DeleteResponse dresp;
+    ctx = context(ns_, 60);
+    st = stub_->Delete(ctx.get(), del, &dresp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(task_status("back"), "");
+    EXPECT_TRUE(transit_empty());
+    EXPECT_FALSE(fs::exists(d_.state() + "/io.containerd.runtime.v2.task/" + ns_ + "/back"));
+    EXPECT_EQ(task_status("doomed"), "RUNNING");
     ctr({"leases", "rm", "keep"});
 }
 
