@@ -370,9 +370,9 @@ void Service::kill(ttrpc::Call call, const pb::Message& m) {
     bool all = m.boolean(4);
     if (p->state == State::Stopped && !(p->init && all))
         return server_.fail(call, notFound("process already finished"));
-    if (p->init && !p->checkpoint.empty()) {
+    if (p->init && !p->checkpoint.empty() && p->state == State::Created) {
         // Not restored yet: there is no process to signal, only one that will never run.
-        markExited(*p, 128 + sig);
+        if (sig != 0) markExited(*p, 128 + sig);
         return server_.reply(call, {});
     }
     if (!p->init) {
