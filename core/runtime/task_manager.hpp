@@ -39,6 +39,7 @@ struct CreateOptions {
     std::vector<mount::Mount> rootfs;
     std::string stdin_path, stdout_path, stderr_path;
     bool terminal = false;
+    std::string checkpoint; // a directory of CRIU images to restore from (the shim's Create)
 };
 
 // One task's shim connection.

@@ -272,6 +272,7 @@ Result<std::shared_ptr<Task>> Manager::create(const CreateOptions& o) {
     req.set_stdin(o.stdin_path);
     req.set_stdout(o.stdout_path);
     req.set_stderr(o.stderr_path);
+    req.set_checkpoint(o.checkpoint);
     if (o.options) *req.mutable_options() = opts;
     auto created =
         task->call_as<shimv2::CreateTaskResponse>("Create", req, std::chrono::seconds(60));

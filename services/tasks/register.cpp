@@ -1,6 +1,8 @@
 // Registers the Tasks gRPC service (io.containerd.grpc.v1.tasks) over the runtime v2 task
 // manager (io.containerd.runtime.v2.task, plugins/runtime) and the containers store
-// (io.containerd.service.v1.containers-service).
+// (io.containerd.service.v1.containers-service); checkpoints go to the content store
+// (io.containerd.content.v1), through <state>/io.containerd.grpc.v1.tasks.
+#include "core/content/store.hpp"
 #include "core/metadata/containers.hpp"
 #include "core/plugin/init_context.hpp"
 #include "core/plugin/registry.hpp"
@@ -17,13 +19,17 @@ void register_tasks(plugin::Registry& registry) {
     grpc.type = std::string(plugin::types::kGrpc);
     grpc.id = "tasks";
     grpc.requires_types = {std::string(plugin::types::kService),
-                           std::string(plugin::types::kRuntimeV2)};
+                           std::string(plugin::types::kRuntimeV2),
+                           std::string(plugin::types::kContent)};
     grpc.init = [](plugin::InitContext& ctx) -> Result<plugin::Instance> {
         GANTRY_ASSIGN_OR_RETURN(auto c, ctx.get(plugin::types::kService, "containers-service"));
         GANTRY_ASSIGN_OR_RETURN(auto t, ctx.get(plugin::types::kRuntimeV2, "task"));
+        // Without a content store, tasks still run; only checkpoints are refused.
+        auto local = ctx.get_as<content::LocalPlugin>(plugin::types::kContent);
         return plugin::Instance(std::make_shared<OwnedService<TasksService>>(
             std::static_pointer_cast<runtime::TaskManager>(t),
-            std::static_pointer_cast<containers::Store>(c)));
+            std::static_pointer_cast<containers::Store>(c), local.ok() ? (*local)->store : nullptr,
+            ctx.state()));
     };
     registry.add(std::move(grpc), "builtin");
 }

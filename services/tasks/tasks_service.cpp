@@ -8,8 +8,11 @@
 #include "runtime/task/v2/shim.pb.h"
 #include "services/grpc_status.hpp"
 #include "services/request_context.hpp"
+#include "services/tasks/checkpoint.hpp"
 
 #include <chrono>
+#include <google/protobuf/any.pb.h>
+#include <optional>
 
 namespace gantry::services {
 namespace {
@@ -64,19 +67,60 @@ Result<shimv2::StateResponse> state(Task& task, std::string_view exec_id) {
 } // namespace
 
 TasksService::TasksService(std::shared_ptr<runtime::TaskManager> tasks,
-                           std::shared_ptr<containers::Store> containers)
-    : tasks_(std::move(tasks)), containers_(std::move(containers)) {}
+                           std::shared_ptr<containers::Store> containers,
+                           std::shared_ptr<content::Store> content, std::filesystem::path work)
+    : tasks_(std::move(tasks)), containers_(std::move(containers)), content_(std::move(content)),
+      work_(std::move(work)) {
+    std::error_code ec;
+    if (!work_.empty()) {
+        // Images in transit when a previous daemon stopped belong to no request now.
+        for (const auto& e : std::filesystem::directory_iterator(work_, ec))
+            std::filesystem::remove_all(e.path(), ec);
+    }
+}
+
+TasksService::~TasksService() = default;
+
+void TasksService::drop_restore_dir(const Key& key) {
+    std::lock_guard lock(mu_);
+    restore_dirs_.erase(key);
+}
 
 grpc::Status TasksService::Create(grpc::ServerContext* ctx, const tasks_v1::CreateTaskRequest* req,
                                   tasks_v1::CreateTaskResponse* resp) {
     auto ns = require_namespace(*ctx);
     if (!ns.ok()) return to_grpc(ns.error());
-    if (req->has_checkpoint() && !req->checkpoint().digest().empty())
-        return to_grpc(not_implemented("creating a task from a checkpoint is not supported by "
-                                       "gantryd (no CRIU on this host)"));
     auto c = containers_->get(*ns, req->container_id());
     if (!c.ok()) return to_grpc(c.error());
     if (!c->spec) return to_grpc(failed_precondition("container " + c->id + " has no spec"));
+
+    // Restoring: from a directory named in the runc options, else from a checkpoint blob
+    // unpacked into a directory that lives until the task is started or deleted.
+    std::string restore_path;
+    std::unique_ptr<checkpoint::TempDir> restore_dir;
+    if (req->has_options()) {
+        auto p =
+            checkpoint::requested_restore_path(req->options().type_url(), req->options().value());
+        if (!p.ok()) return to_grpc(p.error());
+        restore_path = *p;
+    }
+    if (restore_path.empty() && req->has_checkpoint()) {
+        const auto& d = req->checkpoint();
+        if (d.media_type() != checkpoint::kCriuTarMediaType)
+            return to_grpc(invalid_argument("unsupported checkpoint type \"" + d.media_type() +
+                                            "\" (want " +
+                                            std::string(checkpoint::kCriuTarMediaType) + ")"));
+        if (d.digest().empty())
+            return to_grpc(invalid_argument("checkpoint descriptor has no digest"));
+        if (!content_ || work_.empty())
+            return to_grpc(failed_precondition("no content store: cannot restore a checkpoint"));
+        auto dir = checkpoint::TempDir::make(work_, "restore-");
+        if (!dir.ok()) return to_grpc(dir.error());
+        restore_dir = std::make_unique<checkpoint::TempDir>(std::move(*dir));
+        if (auto st = checkpoint::unpack(*content_, *ns, d.digest(), restore_dir->path()); !st.ok())
+            return to_grpc(st.error());
+        restore_path = restore_dir->path().string();
+    }
     runtime::CreateOptions o;
     o.ns = *ns;
     o.id = c->id;
@@ -94,8 +138,13 @@ grpc::Status TasksService::Create(grpc::ServerContext* ctx, const tasks_v1::Crea
     o.stdout_path = req->stdout();
     o.stderr_path = req->stderr();
     o.terminal = req->terminal();
+    o.checkpoint = restore_path;
     auto task = tasks_->create(o);
     if (!task.ok()) return to_grpc(task.error());
+    if (restore_dir) {
+        std::lock_guard lock(mu_);
+        restore_dirs_[{*ns, c->id}] = std::move(restore_dir);
+    }
     resp->set_container_id(c->id);
     resp->set_pid((*task)->pid());
     return grpc::Status::OK;
@@ -110,6 +159,8 @@ grpc::Status TasksService::Start(grpc::ServerContext* ctx, const tasks_v1::Start
     sreq.set_exec_id(req->exec_id());
     auto r = f->task->call_as<shimv2::StartResponse>("Start", sreq);
     if (!r.ok()) return to_grpc(r.error());
+    // A restored task no longer needs its images (a failed restore keeps them for a retry).
+    if (req->exec_id().empty()) drop_restore_dir({f->ns, req->container_id()});
     resp->set_pid(r->pid());
     return grpc::Status::OK;
 }
@@ -119,6 +170,7 @@ grpc::Status TasksService::Delete(grpc::ServerContext* ctx, const tasks_v1::Dele
     auto ns = require_namespace(*ctx);
     if (!ns.ok()) return to_grpc(ns.error());
     auto r = tasks_->remove(*ns, req->container_id());
+    if (r.ok() || r.error().is(Errc::NotFound)) drop_restore_dir({*ns, req->container_id()});
     if (!r.ok()) return to_grpc(r.error());
     resp->set_pid(r->pid);
     resp->set_exit_status(r->exit_status);
@@ -237,13 +289,62 @@ grpc::Status TasksService::ListPids(grpc::ServerContext* ctx, const tasks_v1::Li
     return grpc::Status::OK;
 }
 
+// As containerd: the shim dumps the task into a private directory, which is then stored as a
+// tar blob next to the container's spec; the directory goes in every case. A client that names
+// its own image path (runc CheckpointOptions.image_path) keeps the images there instead.
 grpc::Status TasksService::Checkpoint(grpc::ServerContext* ctx,
                                       const tasks_v1::CheckpointTaskRequest* req,
-                                      tasks_v1::CheckpointTaskResponse*) {
+                                      tasks_v1::CheckpointTaskResponse* resp) {
     auto f = find(*tasks_, *ctx, req->container_id());
     if (!f.ok()) return to_grpc(f.error());
-    return to_grpc(not_implemented("checkpoint is not supported by gantryd: it needs CRIU, "
-                                   "which this host does not have"));
+    auto c = containers_->get(f->ns, req->container_id());
+    if (!c.ok()) return to_grpc(c.error());
+    std::string image_path;
+    if (req->has_options()) {
+        auto p =
+            checkpoint::requested_image_path(req->options().type_url(), req->options().value());
+        if (!p.ok()) return to_grpc(p.error());
+        image_path = *p;
+    }
+    std::optional<checkpoint::TempDir> tmp;
+    if (image_path.empty()) {
+        if (!content_ || work_.empty())
+            return to_grpc(failed_precondition("no content store: cannot store a checkpoint"));
+        auto dir = checkpoint::TempDir::make(work_, "checkpoint-");
+        if (!dir.ok()) return to_grpc(dir.error());
+        tmp.emplace(std::move(*dir));
+        image_path = tmp->path().string();
+    }
+    shimv2::CheckpointTaskRequest sreq;
+    sreq.set_id(req->container_id());
+    sreq.set_path(image_path);
+    if (req->has_options()) *sreq.mutable_options() = req->options();
+    // CRIU writes all of the task's memory: allow it time.
+    auto r = f->task->call("Checkpoint", sreq, std::chrono::minutes(10));
+    if (!r.ok()) return to_grpc(checkpoint::explain_failure(r.error(), req->container_id()));
+    if (!tmp) return grpc::Status::OK;
+
+    const std::string lease = optional_lease(*ctx);
+    auto tar = checkpoint::write_dir(*content_, f->ns, lease, image_path,
+                                     checkpoint::kCriuTarMediaType, tmp->path());
+    if (!tar.ok()) return to_grpc(tar.error());
+    std::string spec_bytes;
+    if (c->spec) {
+        google::protobuf::Any spec;
+        spec.set_type_url(c->spec->type_url);
+        spec.set_value(c->spec->value);
+        spec.SerializeToString(&spec_bytes);
+    }
+    auto config = checkpoint::write_bytes(*content_, f->ns, lease, image_path + "/spec",
+                                          checkpoint::kConfigMediaType, spec_bytes);
+    if (!config.ok()) return to_grpc(config.error());
+    for (const auto& b : {*tar, *config}) {
+        auto* d = resp->add_descriptors();
+        d->set_media_type(b.media_type);
+        d->set_digest(b.digest);
+        d->set_size(b.size);
+    }
+    return grpc::Status::OK;
 }
 
 grpc::Status TasksService::Update(grpc::ServerContext* ctx, const tasks_v1::UpdateTaskRequest* req,

@@ -5,10 +5,21 @@
 
 #include "services/tasks/v1/tasks.grpc.pb.h"
 
+#include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
 
 namespace gantry::containers {
 class Store;
+}
+namespace gantry::content {
+class Store;
+}
+namespace gantry::services::checkpoint {
+class TempDir;
 }
 namespace gantry::runtime {
 class TaskManager;
@@ -20,8 +31,14 @@ namespace tasks_v1 = containerd::services::tasks::v1;
 
 class TasksService final : public tasks_v1::Tasks::Service {
 public:
+    // `content` (may be null: no checkpoints then) receives checkpoint images; `work` is a
+    // private directory for checkpoint and restore images in transit (emptied here: what is
+    // there was left by a previous run).
     TasksService(std::shared_ptr<runtime::TaskManager> tasks,
-                 std::shared_ptr<containers::Store> containers);
+                 std::shared_ptr<containers::Store> containers,
+                 std::shared_ptr<content::Store> content = nullptr,
+                 std::filesystem::path work = {});
+    ~TasksService() override;
 
     grpc::Status Create(grpc::ServerContext*, const tasks_v1::CreateTaskRequest*,
                         tasks_v1::CreateTaskResponse*) override;
@@ -59,8 +76,17 @@ public:
                       tasks_v1::WaitResponse*) override;
 
 private:
+    using Key = std::pair<std::string, std::string>; // namespace, container id
+    // Drops the restore image of a task once it is no longer needed (restored or deleted).
+    void drop_restore_dir(const Key& key);
+
     std::shared_ptr<runtime::TaskManager> tasks_;
     std::shared_ptr<containers::Store> containers_;
+    std::shared_ptr<content::Store> content_;
+    std::filesystem::path work_;
+    // Unpacked checkpoints of tasks created from one: the shim restores from them at Start.
+    std::mutex mu_;
+    std::map<Key, std::unique_ptr<checkpoint::TempDir>> restore_dirs_;
 };
 
 } // namespace gantry::services

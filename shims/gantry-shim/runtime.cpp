@@ -138,6 +138,7 @@ std::string decodeOptions(std::string_view anyBytes, RuntimeOptions& out) {
         out.binaryName = std::string(m.str(6));
         out.root = std::string(m.str(7));
         out.systemdCgroup = m.boolean(9);
+        out.criuWorkPath = std::string(m.str(11));
         return {};
     }
     if (url == kRuntimeOptions) {

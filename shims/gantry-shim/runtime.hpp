@@ -17,6 +17,7 @@ struct RuntimeOptions {
     bool noPivotRoot = false;
     bool noNewKeyring = false;
     bool systemdCgroup = false;
+    std::string criuWorkPath; // restore's --work-path (containerd.runc.v1.Options.criu_work_path)
     std::vector<std::string> runtimeArgs;
 
     // The binary and the global arguments, split from binaryName and runtimeArgs.
@@ -53,6 +54,9 @@ public:
     Result resume(const std::string& id);
     Result update(const std::string& id, const std::string& resourcesJson);
     Result ps(const std::string& id);
+    // checkpoint.cpp: the arguments come from checkpointArgs() / restoreArgs().
+    Result checkpoint(std::vector<std::string> args);
+    Result restore(std::vector<std::string> args, const int stdio[3]);
 
     const std::string& binary() const { return command_.front(); }
     const RuntimeOptions& options() const { return opts_; }

@@ -97,11 +97,7 @@ void Service::handle(ttrpc::Call call, const ttrpc::Request& req) {
     if (method == "Update") return update(call, m);
     if (method == "Connect") return connect(call, m);
     if (method == "Shutdown") return shutdown(call, m);
-    if (method == "Checkpoint") {
-        server_.fail(call, {ttrpc::Unimplemented,
-                            "checkpoint is not supported by containerd-shim-gantry-v2"});
-        return;
-    }
+    if (method == "Checkpoint") return checkpoint(call, m);
     server_.fail(call, {ttrpc::Unimplemented, "method " + std::string(method)});
 }
 
@@ -182,10 +178,6 @@ void Service::create(ttrpc::Call call, const pb::Message& m) {
         if (!mounts.empty()) unmountAll(rootfs);
         server_.fail(call, st);
     };
-    if (!m.str(8).empty())
-        return fail({ttrpc::Unimplemented,
-                     "restoring from a checkpoint is not supported by containerd-shim-gantry-v2"});
-
     auto p = std::make_unique<Process>();
     p->id = id;
     p->init = true;
@@ -193,6 +185,16 @@ void Service::create(ttrpc::Call call, const pb::Message& m) {
     p->stdoutPath = std::string(m.str(6));
     p->stderrPath = std::string(m.str(7));
     p->terminal = m.boolean(4);
+    p->checkpoint = std::string(m.str(8));
+
+    // From a checkpoint, as the runc shim does: nothing runs until Start restores it.
+    if (!p->checkpoint.empty()) {
+        runtime_ = std::move(rt);
+        init_ = std::move(p);
+        publishCreate(m);
+        pb::Writer resp;
+        return server_.reply(call, resp.data());
+    }
 
     ProcessIo io;
     if (std::string err =
@@ -217,7 +219,15 @@ void Service::create(ttrpc::Call call, const pb::Message& m) {
     }
     runtime_ = std::move(rt);
     init_ = std::move(p);
+    watchInitOom();
+    publishCreate(m);
 
+    pb::Writer resp;
+    resp.u64(1, static_cast<uint32_t>(init_->pid));
+    server_.reply(call, resp.data());
+}
+
+void Service::watchInitOom() {
     oomEvent_ = watchOom(init_->pid, oomControl_);
     if (oomEvent_) {
         loop_.add(oomEvent_.get(), EPOLLIN, [this](uint32_t) {
@@ -231,9 +241,11 @@ void Service::create(ttrpc::Call call, const pb::Message& m) {
             publish("/tasks/oom", "TaskOOM", ev);
         });
     }
+}
 
+void Service::publishCreate(const pb::Message& m) {
     pb::Writer ev;
-    ev.str(1, id);
+    ev.str(1, init_->id);
     ev.str(2, bundle_);
     for (std::string_view raw : m.repeated(3))
         ev.bytesAlways(3, raw);
@@ -246,10 +258,6 @@ void Service::create(ttrpc::Call call, const pb::Message& m) {
     ev.str(5, m.str(8));
     ev.u64(6, static_cast<uint32_t>(init_->pid));
     publish("/tasks/create", "TaskCreate", ev);
-
-    pb::Writer resp;
-    resp.u64(1, static_cast<uint32_t>(init_->pid));
-    server_.reply(call, resp.data());
 }
 
 void Service::start(ttrpc::Call call, const pb::Message& m) {
@@ -259,6 +267,7 @@ void Service::start(ttrpc::Call call, const pb::Message& m) {
     if (p->state != State::Created)
         return server_.fail(
             call, unknown("cannot start a " + std::string(stateName(p->state)) + " process"));
+    if (p->init && !p->checkpoint.empty()) return restore(call, *p);
     if (p->init) {
         auto r = runtime_->start(p->id);
         if (!r.ok) return server_.fail(call, unknown("OCI runtime start failed: " + r.error));
@@ -312,6 +321,8 @@ void Service::exec(ttrpc::Call call, const pb::Message& m) {
         return server_.fail(call, {ttrpc::InvalidArgument, "exec id must not be empty"});
     if (execs_.count(execId))
         return server_.fail(call, {ttrpc::AlreadyExists, "id " + execId + ": already exists"});
+    if (!init_->checkpoint.empty())
+        return server_.fail(call, unknown("cannot exec in a created state"));
     if (init_->state == State::Stopped || init_->state == State::Paused)
         return server_.fail(
             call, unknown("cannot exec in a " + std::string(stateName(init_->state)) + " state"));
@@ -359,6 +370,11 @@ void Service::kill(ttrpc::Call call, const pb::Message& m) {
     bool all = m.boolean(4);
     if (p->state == State::Stopped && !(p->init && all))
         return server_.fail(call, notFound("process already finished"));
+    if (p->init && !p->checkpoint.empty() && p->state == State::Created) {
+        // Not restored yet: there is no process to signal, only one that will never run.
+        if (sig != 0) markExited(*p, 128 + sig);
+        return server_.reply(call, {});
+    }
     if (!p->init) {
         if (p->pid <= 0)
             return server_.fail(call, {ttrpc::FailedPrecondition, "process not started"});

@@ -38,6 +38,8 @@ struct Process {
     std::string stdinPath, stdoutPath, stderrPath;
     bool terminal = false;
     std::string spec; // exec: the OCI process JSON
+    // init created from a checkpoint: the image dir that Start restores from (checkpoint.cpp)
+    std::string checkpoint;
     std::vector<ttrpc::Call> waiters;
     Fd console;
     std::unique_ptr<Pump> stdinPump;
@@ -72,10 +74,15 @@ private:
     void update(ttrpc::Call call, const pb::Message& m);
     void connect(ttrpc::Call call, const pb::Message& m);
     void shutdown(ttrpc::Call call, const pb::Message& m);
+    // checkpoint.cpp
+    void checkpoint(ttrpc::Call call, const pb::Message& m);
+    void restore(ttrpc::Call call, Process& init);
 
     // The process named by (id, exec_id), or a NotFound status in `err`.
     Process* find(std::string_view id, std::string_view execId, ttrpc::Status& err);
     std::string startIo(Process& p, ProcessIo& io);
+    void watchInitOom();
+    void publishCreate(const pb::Message& createRequest);
     void unwatchOom();
     // Records an exit: TaskExit, and every parked Wait answered.
     void markExited(Process& p, int status);

@@ -483,8 +483,9 @@ TEST_F(ShimTest, TaskApiErrorsOverRawTtrpc) {
     EXPECT_EQ(unknownExec.first.code, shim::ttrpc::NotFound);
     auto start = call("containerd.task.v2.Task", "Start", raw);
     EXPECT_EQ(start.first.code, shim::ttrpc::Unknown) << start.first.message; // already running
-    auto checkpoint = call("containerd.task.v2.Task", "Checkpoint", raw);
-    EXPECT_EQ(checkpoint.first.code, shim::ttrpc::Unimplemented);
+    auto checkpoint = call("containerd.task.v2.Task", "Checkpoint", raw);     // no image path
+    EXPECT_EQ(checkpoint.first.code, shim::ttrpc::InvalidArgument);
+    EXPECT_EQ(checkpoint.first.message, "checkpoint: an image path is required");
     auto method = call("containerd.task.v2.Task", "Frobnicate", raw);
     EXPECT_EQ(method.first.code, shim::ttrpc::Unimplemented);
     EXPECT_EQ(method.first.message, "method Frobnicate");
