@@ -264,7 +264,7 @@ void register_run(CLI::App& app, Globals& g) {
     cmd->add_flag("--rm", o->rm, "Remove the container and its snapshot when the task exits");
     cmd->add_flag("-d,--detach", o->detach, "Start the task and return; no stdio is attached");
     cmd->add_flag("-t,--tty", o->tty, "Give the process a terminal (stdin must be a terminal)");
-    cmd->add_option("-u,--user", o->user,
+    cmd->add_option("--user", o->user,
                     "Run as USER instead of the image's user: uid, name, uid:gid, name:group, "
                     "uid:group or name:gid, names looked up in the image's /etc/passwd and "
                     "/etc/group")
@@ -288,16 +288,13 @@ void register_run(CLI::App& app, Globals& g) {
                     "Snapshotter (default: the namespace's, else overlayfs)")
         ->envname("CONTAINERD_SNAPSHOTTER")
         ->type_name("NAME");
-    // Like ctr: everything after IMAGE and ID is the command (default: the image's), dashes
-    // included.
-    cmd->allow_extras();
+    cmd->add_option("command", o->command, "The command and its arguments (default: the image's)")
+        ->type_name("COMMAND [ARG...]");
+    // Like ctr: everything after IMAGE is positional, so the command's own flags ("id -u") and
+    // words that are also gantry subcommands stay the command's.
+    cmd->positionals_at_end();
     cmd->footer("Usage: gantry run [OPTIONS] IMAGE ID [COMMAND [ARG...]]");
-    set_action(*cmd, g, [&g, o, cmd] {
-        std::vector<std::string> extra = cmd->remaining();
-        if (extra.empty()) extra = cmd->get_parent()->remaining();
-        o->command.insert(o->command.end(), extra.begin(), extra.end());
-        return run_command(g, *o);
-    });
+    set_action(*cmd, g, [&g, o] { return run_command(g, *o); });
 }
 
 } // namespace gantry::cli
