@@ -245,7 +245,7 @@ int run_command(const Globals& g, const RunOptions& o) {
         }
         return 0;
     }
-    auto waited = attach_and_wait({*client, o.id, ""}, {io.get(), o.tty, true}, start);
+    auto waited = attach_and_wait({*client, o.id, ""}, {io.get(), o.tty, !o.tty}, start);
     const std::uint32_t code = delete_task();
     if (!waited.ok()) return fail(waited.error());
     if (o.rm) remove_container(*client, o.id, *sn);

@@ -106,9 +106,11 @@ struct ProcessRef {
 };
 
 struct AttachOptions {
-    StdioCopier* io = nullptr;      // null: nothing to copy (null IO, log URI, detached stdio)
-    bool terminal = false;          // raw mode and size forwarding
-    bool close_stdin_on_eof = true; // CloseIO when our stdin ends (not for `tasks attach`)
+    StdioCopier* io = nullptr; // null: nothing to copy (null IO, log URI, detached stdio)
+    bool terminal = false;     // raw mode and size forwarding
+    // CloseIO when our stdin ends, so that the process reads its end of input. Not with a
+    // terminal (a shim may hang up the console then) nor for `tasks attach`, as ctr.
+    bool close_stdin_on_eof = true;
 };
 
 // Everything between "process created" and "process exited": sends Wait, runs `start` (may be

@@ -212,7 +212,7 @@ int start_command(const Globals& g, const StartOptions& o) {
         if (fifos) fifos->keep();
         return 0;
     }
-    auto code = attach_and_wait({*client, o.id, ""}, {io.get(), tty, true}, start);
+    auto code = attach_and_wait({*client, o.id, ""}, {io.get(), tty, !tty}, start);
     if (!code.ok()) return fail(code.error());
     if (auto st = delete_task(); !st.ok()) return print_error(st.error());
     return static_cast<int>(*code);
@@ -315,7 +315,7 @@ int exec_command(const Globals& g, const ExecOptions& o) {
         if (fifos) fifos->keep();
         return 0;
     }
-    auto code = attach_and_wait({*client, o.id, o.exec_id}, {io.get(), o.tty, true}, start);
+    auto code = attach_and_wait({*client, o.id, o.exec_id}, {io.get(), o.tty, !o.tty}, start);
     if (!code.ok()) return fail(code.error());
     (void)delete_process();
     return static_cast<int>(*code);
