@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,20 +43,30 @@ bool write_all(int fd, const char* data, std::size_t n) {
 }
 
 // Copies the output FIFOs to their destinations until their writers are gone (POLLHUP comes
-// only after a writer has opened and closed, so starting early is safe), or, once `stop` is set
-// (the process exited), until nothing more arrives within a bounded time.
-void copy_out(std::vector<std::pair<int, int>> pairs, const std::atomic<bool>& stop) {
+// only after a writer has opened and closed, so starting early is safe), or, once `stop_fd` is
+// readable (the process exited), until nothing more arrives within a bounded time.
+void copy_out(std::vector<std::pair<int, int>> pairs, int stop_fd) {
     char buf[16384];
     auto deadline = std::chrono::steady_clock::time_point::max();
     while (!pairs.empty()) {
-        if (stop && deadline == std::chrono::steady_clock::time_point::max())
-            deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        if (std::chrono::steady_clock::now() > deadline) return;
+        const bool stopping = deadline != std::chrono::steady_clock::time_point::max();
         std::vector<pollfd> fds;
         for (const auto& [from, to] : pairs)
             fds.push_back({from, POLLIN, 0});
-        if (::poll(fds.data(), fds.size(), 100) < 0 && errno != EINTR) return;
-        for (std::size_t i = fds.size(); i-- > 0;) {
+        if (!stopping) fds.push_back({stop_fd, POLLIN, 0});
+        int timeout = -1;
+        if (stopping) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return;
+            timeout = static_cast<int>(left.count());
+        }
+        const int r = ::poll(fds.data(), fds.size(), timeout);
+        if (r < 0 && errno != EINTR) return;
+        if (r <= 0) continue;
+        if (!stopping && fds.back().revents != 0)
+            deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        for (std::size_t i = pairs.size(); i-- > 0;) {
             if (fds[i].revents == 0) continue;
             const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
             if (n > 0) {
@@ -64,6 +76,11 @@ void copy_out(std::vector<std::pair<int, int>> pairs, const std::atomic<bool>& s
             }
         }
     }
+}
+
+void notify(int event_fd) {
+    const std::uint64_t one = 1;
+    (void)!::write(event_fd, &one, sizeof one);
 }
 
 } // namespace
@@ -118,18 +135,20 @@ Result<std::unique_ptr<StdioCopier>> StdioCopier::open(const StdioConfig& config
 }
 
 void StdioCopier::start(std::function<void()> on_stdin_eof) {
+    stop_fd_.reset(::eventfd(0, EFD_CLOEXEC));
     std::vector<std::pair<int, int>> pairs;
     for (std::size_t i = 0; i < outs_.size(); ++i)
         pairs.emplace_back(outs_[i].get(), out_dest_[i]);
-    if (!pairs.empty()) threads_.emplace_back(copy_out, std::move(pairs), std::cref(stop_));
+    if (!pairs.empty()) threads_.emplace_back(copy_out, std::move(pairs), stop_fd_.get());
     if (!in_) return;
     threads_.emplace_back([this, on_eof = std::move(on_stdin_eof)] {
         char buf[16384];
-        while (!stop_) {
-            pollfd p{0, POLLIN, 0};
-            const int r = ::poll(&p, 1, 100);
-            if (r == 0 || (r < 0 && errno == EINTR)) continue;
-            const ssize_t n = r < 0 ? -1 : ::read(0, buf, sizeof buf);
+        for (;;) {
+            pollfd p[2] = {{0, POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
+            const int r = ::poll(p, 2, -1);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 || p[1].revents != 0) break;
+            const ssize_t n = ::read(0, buf, sizeof buf);
             if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
             if (n <= 0 || !write_all(in_.get(), buf, static_cast<std::size_t>(n))) break;
         }
@@ -146,6 +165,7 @@ void StdioCopier::start(std::function<void()> on_stdin_eof) {
 
 void StdioCopier::finish() {
     stop_ = true;
+    if (stop_fd_) notify(stop_fd_.get());
     for (auto& t : threads_)
         if (t.joinable()) t.join();
     threads_.clear();
@@ -174,7 +194,8 @@ Result<std::uint32_t> attach_and_wait(const ProcessRef& process, const AttachOpt
 
     tv1::WaitResponse waited;
     grpc::Status wait_status;
-    std::atomic<bool> exited{false};
+    const fs::UniqueFd exited(::eventfd(0, EFD_CLOEXEC)); // readable once Wait returned
+    if (!exited) return from_errno(errno, "eventfd");
     grpc::ClientContext wait_ctx;
     client.prepare(wait_ctx);
     std::thread wait_thread([&] {
@@ -182,7 +203,7 @@ Result<std::uint32_t> attach_and_wait(const ProcessRef& process, const AttachOpt
         w.set_container_id(process.container_id);
         w.set_exec_id(process.exec_id);
         wait_status = tasks->Wait(&wait_ctx, w, &waited);
-        exited = true;
+        notify(exited.get());
     });
     std::unique_ptr<RawTerminal> raw;
     if (options.terminal) raw = std::make_unique<RawTerminal>();
@@ -222,11 +243,16 @@ Result<std::uint32_t> attach_and_wait(const ProcessRef& process, const AttachOpt
     }
     std::thread sig_thread([&] {
         const sigset_t sigs = forwarded_signals();
-        const timespec tick{0, 100'000'000};
+        const fs::UniqueFd sigfd(::signalfd(-1, &sigs, SFD_CLOEXEC));
         bool forward = true;
-        while (!exited) {
-            const int sig = ::sigtimedwait(&sigs, nullptr, &tick);
-            if (sig <= 0) continue;
+        for (;;) {
+            pollfd p[2] = {{exited.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
+            const int r = ::poll(p, sigfd ? 2 : 1, -1);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 || p[0].revents != 0) return;
+            signalfd_siginfo info{};
+            if (::read(sigfd.get(), &info, sizeof info) != sizeof info) continue;
+            const int sig = static_cast<int>(info.ssi_signo);
             if (sig == SIGWINCH) {
                 resize();
                 continue;

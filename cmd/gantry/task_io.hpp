@@ -82,6 +82,7 @@ private:
     std::vector<int> out_dest_;
     fs::UniqueFd in_;
     std::atomic<bool> stop_{false};
+    fs::UniqueFd stop_fd_; // an eventfd, readable once finish() was called: wakes the threads
     std::vector<std::thread> threads_;
 };
 

@@ -254,6 +254,25 @@ TEST_P(TasksCliTest, DetachedStartThenAttachSeesOutputAndExitCode) {
     EXPECT_TRUE(contains(none.err, "no running task found")) << none.err;
 }
 
+// The FIFOs are found through Tasks.Get, so attach works across clients: gantry attaches to a
+// task `ctr run -d` started, and ctr attaches to one `gantry tasks start -d` started.
+TEST_P(TasksCliTest, AttachInteroperatesWithCtr) {
+    auto c = ctr({"run", "-d", "--runtime", GetParam(), kBusybox, "ia1", "sh", "-c",
+                  "sleep 2; echo from-ctr-run; exit 3"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    auto a = gantry({"tasks", "attach", "ia1"});
+    EXPECT_EQ(a.exit_code, 3) << a.err;
+    EXPECT_EQ(a.out, "from-ctr-run\n");
+
+    create("ia2", "sleep 2; echo from-gantry-start; exit 4");
+    ASSERT_EQ(
+        gantry({"tasks", "start", "-d", "--fifo-dir", d().dir() + "/fifo-ia", "ia2"}).exit_code, 0);
+    auto ca = ctr({"task", "attach", "ia2"});
+    EXPECT_EQ(ca.exit_code, 4) << ca.err;
+    EXPECT_EQ(ca.out, "from-gantry-start\n");
+    EXPECT_EQ(gantry({"tasks", "ls", "-q"}).out, "");
+}
+
 TEST_P(TasksCliTest, TerminalStartAndAttach) {
     create("tty1", "test -t 0 && test -t 1 && echo is-a-tty; exit 4", true);
     auto r = in_terminal(gantry_cmd("tasks start tty1"));
