@@ -75,7 +75,10 @@ Result<ProcessUser> resolve_container_user(const Client& client, const Container
             return invalid_argument("container " + r.id() + ": no snapshotter set");
         return user_in_snapshot(client, r.snapshotter(), r.snapshot_key(), resolve);
     }
-    const std::string root_path = c.spec.value("/root/path"_json_pointer, std::string());
+    std::string root_path;
+    if (const auto root = c.spec.find("root"); root != c.spec.end() && root->is_object())
+        if (const auto path = root->find("path"); path != root->end() && path->is_string())
+            root_path = path->get<std::string>();
     if (root_path.empty() || root_path.front() != '/')
         return invalid_argument("container " + r.id() +
                                 ": no snapshot and no absolute rootfs path to look users up in");
@@ -248,7 +251,11 @@ int exec_command(const Globals& g, const ExecOptions& o) {
     if (!o.user.empty()) {
         auto user = resolve_container_user(*client, *container, o.user);
         if (!user.ok()) return print_error(user.error());
-        process["user"] = user_json(*user);
+        // uid, gid and additionalGids change; other user fields (umask) stay, as WithUser.
+        json& u = process["user"];
+        if (!u.is_object()) u = json::object();
+        u.erase("additionalGids");
+        u.update(user_json(*user));
     }
     process["terminal"] = o.tty;
     process["args"] = o.args;
