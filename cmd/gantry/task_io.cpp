@@ -94,9 +94,11 @@ Result<std::unique_ptr<FifoSet>> FifoSet::create(const std::string& root, const 
                                                  bool terminal) {
     std::unique_ptr<FifoSet> f(new FifoSet());
     std::error_code ec;
-    std::filesystem::create_directories(root, ec);
+    // Absolute: the shim opens these paths from its own working directory.
+    const auto abs_root = std::filesystem::absolute(root, ec);
+    if (!ec) std::filesystem::create_directories(abs_root, ec);
     if (ec) return from_errno(ec.value(), "create fifo dir " + root);
-    std::string tmpl = (std::filesystem::path(root) / "XXXXXX").string();
+    std::string tmpl = (abs_root / "XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr)
         return from_errno(errno, "create a directory in " + root);
     f->dir_ = tmpl;
