@@ -216,6 +216,12 @@ TEST(ImageUserFiles, OnlyRegularFilesAreRead) {
     Root dir;
     stdfs::create_directories(dir.dir() / "etc/passwd");
     EXPECT_FALSE(resolve_user(dir.open(), "app").ok());
+
+    Root huge;
+    huge.write("etc/passwd", std::string(17u << 20, 'x'));
+    u = resolve_user(huge.open(), "app");
+    ASSERT_FALSE(u.ok()) << "an account file larger than 16 MiB is refused, not read";
+    EXPECT_NE(u.error().message().find("larger than 16 MiB"), std::string::npos);
 }
 
 } // namespace
