@@ -418,6 +418,12 @@ Result<json> parse_mount(const std::string& spec) {
 
 } // namespace
 
+nlohmann::json user_json(const ProcessUser& user) {
+    json j = {{"uid", user.uid}, {"gid", user.gid}};
+    if (!user.additional_gids.empty()) j["additionalGids"] = user.additional_gids;
+    return j;
+}
+
 std::vector<std::string> default_seccomp_syscalls() {
     std::vector<std::string> out;
     for (const char* name : kAllowed)
@@ -453,27 +459,12 @@ Result<json> build_spec(const SpecInput& in) {
     env.insert(env.end(), in.env.begin(), in.env.end());
     if (in.terminal) env.push_back("TERM=xterm");
 
-    std::uint32_t uid = 0, gid = 0;
-    const std::string user = cfg.value("User", "");
-    if (!user.empty()) {
-        const auto colon = user.find(':');
-        try {
-            std::size_t used = 0;
-            uid = static_cast<std::uint32_t>(std::stoul(user.substr(0, colon), &used));
-            if (used != user.substr(0, colon).size()) throw std::invalid_argument(user);
-            if (colon != std::string::npos)
-                gid = static_cast<std::uint32_t>(std::stoul(user.substr(colon + 1)));
-        } catch (const std::exception&) {
-            return invalid_argument("image user " + user +
-                                    " is not numeric (uid[:gid]); names are not resolved yet");
-        }
-    }
     std::string cwd = cfg.value("WorkingDir", "");
     if (cwd.empty()) cwd = "/";
 
     json process = {
         {"terminal", in.terminal},
-        {"user", {{"uid", uid}, {"gid", gid}}},
+        {"user", user_json(in.user)},
         {"args", args},
         {"env", env},
         {"cwd", cwd},

@@ -5,6 +5,7 @@
 // for this architecture (names the kernel's table lacks are left out rather than failing runc).
 #pragma once
 
+#include "cmd/gantry/image_user.hpp"
 #include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
@@ -24,11 +25,16 @@ struct SpecInput {
     bool seccomp = true;
     // "type=bind,src=/a,dst=/b,options=rbind:ro", as ctr's --mount.
     std::vector<std::string> mounts;
+    // process.user, resolved by the caller from the image's User (image_user.hpp): the image
+    // root is needed for that, and it exists only once the snapshot is prepared.
+    ProcessUser user;
 };
 
-// InvalidArgument for an image without a command when none is given, a non-numeric user (name
-// lookup in the image's /etc/passwd is not done), or a malformed --mount.
+// InvalidArgument for an image without a command when none is given, or a malformed --mount.
 Result<nlohmann::json> build_spec(const SpecInput& in);
+
+// The OCI process.user object: uid, gid and, when there are any, additionalGids.
+nlohmann::json user_json(const ProcessUser& user);
 
 // The names of the default seccomp allowlist that libseccomp knows on this architecture.
 std::vector<std::string> default_seccomp_syscalls();

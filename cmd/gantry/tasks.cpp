@@ -1,6 +1,6 @@
 // gantry tasks: list, inspect and control the running processes of containers, with ctr's verbs,
-// flags and output (ls, ps, kill, pause, resume, rm, metrics). Starting and attaching (which need
-// the client to own the stdio FIFOs) are not here yet: use `ctr run` / `ctr task start`.
+// flags and output (ls, ps, kill, pause, resume, rm, metrics). start, exec and attach, which own
+// the stdio FIFOs of a process, are in tasks_process.cpp.
 #include "cgroups/v1/metrics.pb.h"
 #include "cgroups/v2/metrics.pb.h"
 #include "cmd/gantry/client.hpp"
@@ -8,6 +8,7 @@
 #include "cmd/gantry/go_json.hpp"
 #include "cmd/gantry/output.hpp"
 #include "cmd/gantry/tabwriter.hpp"
+#include "cmd/gantry/tasks_process.hpp"
 #include "runtime/runc/options.pb.h"
 #include "services/tasks/v1/tasks.grpc.pb.h"
 
@@ -338,6 +339,8 @@ void register_tasks(CLI::App& app, Globals& g) {
     metrics->add_option("id", mo->id, "Container id")->required()->type_name("CONTAINER");
     metrics->add_option("--format", mo->format, "table or json")->type_name("FORMAT");
     set_action(*metrics, g, [&g, mo] { return finish(metrics_command(g, *mo)); });
+
+    register_task_processes(*group, g);
 }
 
 } // namespace gantry::cli
