@@ -77,17 +77,41 @@ void Pump::onSrc(uint32_t) {
     }
     buf_.assign(chunk, static_cast<size_t>(n));
     if (!flush()) return stop();
-    if (!buf_.empty()) { // wait until the destination drains, reading nothing meanwhile
-        loop_.remove(src_.get());
-        loop_.add(dst_.get(), EPOLLOUT, [this](uint32_t ev) { onDst(ev); });
-    }
+    if (!buf_.empty()) waitForDst(); // reading nothing until the destination drains
 }
 
 void Pump::onDst(uint32_t) {
     if (!flush()) return stop();
     if (buf_.empty()) {
         loop_.remove(dst_.get());
+        if (finishing_) return drainThenStop();
         loop_.add(src_.get(), EPOLLIN, [this](uint32_t ev) { onSrc(ev); });
+    }
+}
+
+void Pump::waitForDst() {
+    loop_.remove(src_.get());
+    loop_.add(dst_.get(), EPOLLOUT, [this](uint32_t ev) { onDst(ev); });
+}
+
+void Pump::finish() {
+    if (!src_ || finishing_) return;
+    finishing_ = true;
+    if (buf_.empty()) drainThenStop(); // else onDst goes on once the destination drains
+}
+
+void Pump::drainThenStop() {
+    while (true) {
+        char chunk[32768];
+        const ssize_t n = ::read(src_.get(), chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return stop(); // EOF, or EAGAIN: nothing more was written before CloseIO
+        buf_.assign(chunk, static_cast<size_t>(n));
+        if (!flush()) return stop();
+        if (!buf_.empty()) {
+            waitForDst();
+            return;
+        }
     }
 }
 

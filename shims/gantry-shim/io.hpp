@@ -24,16 +24,22 @@ public:
     Pump& operator=(const Pump&) = delete;
     bool done() const { return !src_.valid(); }
     void stop();
+    // CloseIO: what the client wrote before asking is still copied (whatever src holds now),
+    // then both fds close.
+    void finish();
 
 private:
     void onSrc(uint32_t events);
     void onDst(uint32_t events);
     bool flush(); // false on a hard write error
+    void drainThenStop();
+    void waitForDst();
 
     Loop& loop_;
     Fd src_;
     Fd dst_;
     std::string buf_;
+    bool finishing_ = false;
 };
 
 // What a process needs for its stdio.

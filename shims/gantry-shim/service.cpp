@@ -580,8 +580,8 @@ void Service::closeIo(ttrpc::Call call, const pb::Message& m) {
     ttrpc::Status err;
     Process* p = find(m.str(1), m.str(2), err);
     if (!p) return server_.fail(call, err);
-    // Stop copying stdin: the container's stdin pipe closes and it reads EOF.
-    if (m.boolean(3) && p->stdinPump) p->stdinPump.reset();
+    // Stop copying stdin once what the client wrote is through: the container then reads EOF.
+    if (m.boolean(3) && p->stdinPump) p->stdinPump->finish();
     server_.reply(call, {});
 }
 

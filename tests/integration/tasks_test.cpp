@@ -93,6 +93,21 @@ TEST_P(TasksTest, RunRmPrintsOutputAndPropagatesExitCodes) {
     EXPECT_TRUE(nothing_left());
 }
 
+// stdin that the client wrote before CloseIO reaches the container whole, even when it is more
+// than the container's stdin pipe holds (64 KiB): CloseIO must not drop what is still buffered.
+TEST_P(TasksTest, StdinIsDeliveredWholeBeforeEof) {
+    for (int i = 0; i < 5; ++i) {
+        const std::string id = "stdin" + std::to_string(i);
+        auto r = run({"/bin/sh", "-c",
+                      "head -c 300000 /dev/zero | ctr --address " + d_.socket() + " -n " + ns_ +
+                          " run --rm --runtime " + GetParam() + " --rootfs " + rootfs_ + " " + id +
+                          " /bin/busybox wc -c"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(r.out, "300000\n") << "run " << i;
+    }
+    EXPECT_TRUE(nothing_left());
+}
+
 TEST_P(TasksTest, DetachedTaskLifecycle) {
     auto r = ctr(
         {"run", "-d", "--runtime", GetParam(), "--rootfs", rootfs_, "life", "/bin/sleep", "1000"});
