@@ -232,12 +232,7 @@ int run_command(const Globals& g, const RunOptions& o) {
         (void)client->call([&](grpc::ClientContext* c) { return tasks->Delete(c, d, &dr); });
         return dr.exit_status();
     };
-    auto start = [&]() -> Status {
-        tv1::StartRequest s;
-        s.set_container_id(o.id);
-        tv1::StartResponse sr;
-        return client->call([&](grpc::ClientContext* c) { return tasks->Start(c, s, &sr); });
-    };
+    auto start = [&] { return start_process({*client, o.id, ""}); };
     if (o.detach) {
         if (auto st = start(); !st.ok()) {
             delete_task();

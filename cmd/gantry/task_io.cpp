@@ -296,4 +296,13 @@ Status write_pid_file(const std::string& path, std::uint32_t pid) {
     return ok_status();
 }
 
+Status start_process(const ProcessRef& process) {
+    auto tasks = tv1::Tasks::NewStub(process.client.channel());
+    tv1::StartRequest req;
+    req.set_container_id(process.container_id);
+    req.set_exec_id(process.exec_id);
+    tv1::StartResponse resp;
+    return process.client.call([&](grpc::ClientContext* c) { return tasks->Start(c, req, &resp); });
+}
+
 } // namespace gantry::cli

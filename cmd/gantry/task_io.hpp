@@ -114,6 +114,9 @@ struct AttachOptions {
     bool close_stdin_on_eof = true;
 };
 
+// Tasks.Start of the process.
+Status start_process(const ProcessRef& process);
+
 // Everything between "process created" and "process exited": sends Wait, runs `start` (may be
 // empty, when attaching to a running process), then forwards signals and terminal size and
 // copies stdio until the process exits. Returns its exit status; when `start` fails, its error.

@@ -204,12 +204,7 @@ int start_command(const Globals& g, const StartOptions& o) {
     };
     if (!o.pid_file.empty())
         if (auto st = write_pid_file(o.pid_file, tresp.pid()); !st.ok()) return fail(st.error());
-    auto start = [&]() -> Status {
-        tv1::StartRequest s;
-        s.set_container_id(o.id);
-        tv1::StartResponse sr;
-        return client->call([&](grpc::ClientContext* c) { return tasks->Start(c, s, &sr); });
-    };
+    auto start = [&] { return start_process({*client, o.id, ""}); };
     if (o.detach) {
         if (auto st = start(); !st.ok()) return fail(st.error());
         if (fifos) fifos->keep();
@@ -310,13 +305,7 @@ int exec_command(const Globals& g, const ExecOptions& o) {
         (void)delete_process();
         return print_error(e);
     };
-    auto start = [&]() -> Status {
-        tv1::StartRequest s;
-        s.set_container_id(o.id);
-        s.set_exec_id(o.exec_id);
-        tv1::StartResponse sr;
-        return client->call([&](grpc::ClientContext* c) { return tasks->Start(c, s, &sr); });
-    };
+    auto start = [&] { return start_process({*client, o.id, o.exec_id}); };
     if (o.detach) {
         if (auto st = start(); !st.ok()) return fail(st.error());
         if (fifos) fifos->keep();
