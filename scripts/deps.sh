@@ -11,7 +11,7 @@ build=(cmake ninja-build g++ pkg-config git
        libarchive-dev libzstd-dev zlib1g-dev libseccomp-dev)
 test=(libgtest-dev libgmock-dev libbenchmark-dev
       containerd runc crun runsc curl procps busybox-static python3
-      btrfs-progs zstd docker.io util-linux)
+      btrfs-progs zstd docker.io util-linux criu)
 
 want=("${build[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test[@]}")
