@@ -247,49 +247,73 @@ int run_command(const Globals& g, const RunOptions& o) {
     return static_cast<int>(*waited != 0 ? *waited : code);
 }
 
+// `containers create` without a task.
+int create_command(const Globals& g, const RunOptions& o) {
+    auto client = Client::connect(g);
+    if (!client.ok()) return print_error(client.error());
+    auto sn = choose_snapshotter(*client, o.snapshotter);
+    if (!sn.ok()) return print_error(sn.error());
+    return finish(create_container(*client, o, *sn));
+}
+
+// The flags `run` and `containers create` share: what goes into the container.
+void add_container_flags(CLI::App* cmd, RunOptions& o) {
+    cmd->add_option("image", o.image, "Image reference (imported or pulled already)")
+        ->required()
+        ->type_name("IMAGE");
+    cmd->add_option("id", o.id, "Container id")->required()->type_name("ID");
+    cmd->add_flag("-t,--tty", o.tty, "Give the process a terminal (stdin must be a terminal)");
+    cmd->add_option("--user", o.user,
+                    "Run as USER instead of the image's user: uid, name, uid:gid, name:group, "
+                    "uid:group or name:gid, names looked up in the image's /etc/passwd and "
+                    "/etc/group")
+        ->type_name("USER");
+    cmd->add_flag("--net-host", o.net_host, "Share the host's network namespace");
+    cmd->add_flag("--no-seccomp", o.no_seccomp, "Run without the default seccomp profile");
+    cmd->add_option("--env", o.env, "Environment variable KEY=VALUE (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    cmd->add_option("--mount", o.mounts,
+                    "Extra mount: type=bind,src=/host,dst=/ctr,options=rbind:ro (repeatable)")
+        ->type_name("SPEC")
+        ->allow_extra_args(false);
+    cmd->add_option("--runtime", o.runtime,
+                    "Runtime name (io.containerd.runc.v2, io.containerd.gantry.v2)")
+        ->type_name("NAME");
+    cmd->add_option("--runc-binary", o.runc_binary,
+                    "runc-compatible binary the shim drives (crun, runsc)")
+        ->type_name("PATH");
+    cmd->add_option("--snapshotter", o.snapshotter,
+                    "Snapshotter (default: the namespace's, else overlayfs)")
+        ->envname("CONTAINERD_SNAPSHOTTER")
+        ->type_name("NAME");
+    cmd->add_option("command", o.command, "The command and its arguments (default: the image's)")
+        ->type_name("COMMAND [ARG...]");
+    // Like ctr: everything after IMAGE is positional, so the command's own flags ("id -u") and
+    // words that are also gantry subcommands stay the command's.
+    cmd->positionals_at_end();
+}
+
 } // namespace
 
 void register_run(CLI::App& app, Globals& g) {
     auto o = std::make_shared<RunOptions>();
     auto* cmd = app.add_subcommand("run", "Run a command in a new container from an image");
-    cmd->add_option("image", o->image, "Image reference (imported or pulled already)")
-        ->required()
-        ->type_name("IMAGE");
-    cmd->add_option("id", o->id, "Container id")->required()->type_name("ID");
+    add_container_flags(cmd, *o);
     cmd->add_flag("--rm", o->rm, "Remove the container and its snapshot when the task exits");
     cmd->add_flag("-d,--detach", o->detach, "Start the task and return; no stdio is attached");
-    cmd->add_flag("-t,--tty", o->tty, "Give the process a terminal (stdin must be a terminal)");
-    cmd->add_option("--user", o->user,
-                    "Run as USER instead of the image's user: uid, name, uid:gid, name:group, "
-                    "uid:group or name:gid, names looked up in the image's /etc/passwd and "
-                    "/etc/group")
-        ->type_name("USER");
-    cmd->add_flag("--net-host", o->net_host, "Share the host's network namespace");
-    cmd->add_flag("--no-seccomp", o->no_seccomp, "Run without the default seccomp profile");
-    cmd->add_option("--env", o->env, "Environment variable KEY=VALUE (repeatable)")
-        ->type_name("KEY=VALUE")
-        ->allow_extra_args(false);
-    cmd->add_option("--mount", o->mounts,
-                    "Extra mount: type=bind,src=/host,dst=/ctr,options=rbind:ro (repeatable)")
-        ->type_name("SPEC")
-        ->allow_extra_args(false);
-    cmd->add_option("--runtime", o->runtime,
-                    "Runtime name (io.containerd.runc.v2, io.containerd.gantry.v2)")
-        ->type_name("NAME");
-    cmd->add_option("--runc-binary", o->runc_binary,
-                    "runc-compatible binary the shim drives (crun, runsc)")
-        ->type_name("PATH");
-    cmd->add_option("--snapshotter", o->snapshotter,
-                    "Snapshotter (default: the namespace's, else overlayfs)")
-        ->envname("CONTAINERD_SNAPSHOTTER")
-        ->type_name("NAME");
-    cmd->add_option("command", o->command, "The command and its arguments (default: the image's)")
-        ->type_name("COMMAND [ARG...]");
-    // Like ctr: everything after IMAGE is positional, so the command's own flags ("id -u") and
-    // words that are also gantry subcommands stay the command's.
-    cmd->positionals_at_end();
     cmd->footer("Usage: gantry run [OPTIONS] IMAGE ID [COMMAND [ARG...]]");
     set_action(*cmd, g, [&g, o] { return run_command(g, *o); });
+
+    // ctr's `containers create`: registered here, beside run, whose container it makes.
+    auto* containers = app.get_subcommand("containers");
+    auto c = std::make_shared<RunOptions>();
+    auto* create = containers->add_subcommand(
+        "create", "Create a container from an image (unpacked if needed), with no task");
+    add_container_flags(create, *c);
+    create->footer("Usage: gantry containers create [OPTIONS] IMAGE ID [COMMAND [ARG...]]\n"
+                   "Start it with `gantry tasks start ID`.");
+    set_action(*create, g, [&g, c] { return create_command(g, *c); });
 }
 
 } // namespace gantry::cli

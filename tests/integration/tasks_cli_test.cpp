@@ -13,6 +13,7 @@
 //   host also has) or whose /etc/group climbs out with "..": resolved inside the image only.
 #include "tests/integration/harness.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -178,6 +179,33 @@ TEST_P(TasksCliTest, StartRunsACreatedContainerWithStdioAndExitCode) {
     auto gr = gantry({"tasks", "start", "st2"});
     EXPECT_EQ(gr.exit_code, 3) << gr.err;
     EXPECT_EQ(gr.out, "from-gantry-container\n");
+}
+
+// `gantry containers create` makes what `gantry tasks start` runs; its errors are one line and
+// leave nothing; `containers rm` takes the snapshot with the record.
+TEST_P(TasksCliTest, GantryContainersCreateThenStart) {
+    auto c = gantry({"containers", "create", "--runtime", GetParam(), "--env", "WHO=gantry",
+                     kBusybox, "gc1", "sh", "-c", "echo made by $WHO; exit 4"});
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_EQ(c.out, "");
+    EXPECT_EQ(gantry({"tasks", "ls", "-q"}).out, "") << "create makes no task";
+    auto dup = gantry({"containers", "create", "--runtime", GetParam(), kBusybox, "gc1"});
+    EXPECT_EQ(dup.exit_code, 1);
+    EXPECT_TRUE(contains(dup.err, "already exists")) << dup.err;
+    EXPECT_EQ(std::count(dup.err.begin(), dup.err.end(), '\n'), 1) << dup.err;
+
+    auto s = gantry({"tasks", "start", "gc1"});
+    EXPECT_EQ(s.exit_code, 4) << s.err;
+    EXPECT_EQ(s.out, "made by gantry\n");
+
+    auto bad = gantry({"containers", "create", "no.such/image:1", "gc2"});
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+    EXPECT_EQ(gantry({"containers", "ls", "-q"}).out, "gc1\n");
+
+    ASSERT_EQ(gantry({"containers", "rm", "gc1"}).exit_code, 0);
+    EXPECT_EQ(gantry({"containers", "ls", "-q"}).out, "");
+    EXPECT_FALSE(contains(gantry({"snapshots", "ls"}).out, "gc1"));
 }
 
 TEST_P(TasksCliTest, StartForwardsSignalsWritesPidFileAndHonoursNullIoAndLogUri) {
