@@ -154,12 +154,7 @@ void StdioCopier::start(std::function<void()> on_stdin_eof) {
             if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
             if (n <= 0 || !write_all(in_.get(), buf, static_cast<std::size_t>(n))) break;
         }
-        // What we wrote may still sit in the FIFO. A shim that stops copying stdin at CloseIO
-        // (Gantry's does) would drop it, so CloseIO waits, briefly, until the FIFO is drained.
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        for (int unread = 0; !stop_ && std::chrono::steady_clock::now() < deadline &&
-                             ::ioctl(in_.get(), FIONREAD, &unread) == 0 && unread > 0;)
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        // What we wrote may still sit in the FIFO: the shim copies it before acting on CloseIO.
         if (!stop_ && on_eof) on_eof();
         in_.reset();
     });

@@ -16,9 +16,12 @@ as a directory (`ctr run --rootfs`), so the figures are the daemon's and the shi
 
 usage: run.py [--runs N] [--seq N] [--par N] [--build DIR]   (root; Debian's containerd and runc)
 """
-import argparse, concurrent.futures as cf, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, concurrent.futures as cf, os, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from importlib import import_module
+wait_socket = import_module("import").wait_socket  # one copy, shared with import.py
 
 
 def smaps(pid):
@@ -49,20 +52,6 @@ def make_rootfs(d):
     for a in ("sh", "true", "sleep", "echo"):
         os.symlink("busybox", os.path.join(r, "bin", a))
     return r
-
-
-def wait_socket(path, proc):
-    for _ in range(30000):
-        if proc.poll() is not None:
-            raise RuntimeError("daemon exited")
-        s = socket.socket(socket.AF_UNIX)
-        try:
-            s.connect(path); return
-        except OSError:
-            time.sleep(0.001)
-        finally:
-            s.close()
-    raise RuntimeError("daemon did not serve")
 
 
 class Side:

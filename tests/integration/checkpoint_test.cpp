@@ -15,6 +15,7 @@
 #include "core/archive/decompress.hpp"
 #include "runtime/runc/options.pb.h"
 #include "services/tasks/v1/tasks.grpc.pb.h"
+#include "tests/integration/both_shims.hpp"
 #include "tests/integration/grpc_client.hpp"
 #include "tests/integration/harness.hpp"
 
@@ -534,13 +535,7 @@ TEST_P(CheckpointTest, CtrContainersCheckpointAndRestoreLive) {
     EXPECT_TRUE(transit_empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Shims, CheckpointTest,
-                         ::testing::Values("io.containerd.runc.v2", "io.containerd.gantry.v2"),
-                         [](const auto& info) {
-                             return info.param == "io.containerd.runc.v2"
-                                        ? std::string("RuncShim")
-                                        : std::string("GantryShim");
-                         });
+GANTRY_INSTANTIATE_FOR_BOTH_SHIMS(CheckpointTest);
 
 } // namespace
 } // namespace gantry::itest

@@ -11,6 +11,7 @@
 //   run` gives; unknown users and groups fail with one line and leave no container, snapshot or
 //   mount; hostile images whose /etc/passwd is an absolute symlink (to itself, or to a path the
 //   host also has) or whose /etc/group climbs out with "..": resolved inside the image only.
+#include "tests/integration/both_shims.hpp"
 #include "tests/integration/harness.hpp"
 
 #include <algorithm>
@@ -483,13 +484,7 @@ TEST_P(TasksCliTest, HostileImageFilesResolveInsideTheRoot) {
     EXPECT_EQ(ctr_decoy.out, decoy.out);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shims, TasksCliTest,
-                         ::testing::Values("io.containerd.runc.v2", "io.containerd.gantry.v2"),
-                         [](const auto& info) {
-                             return info.param == "io.containerd.runc.v2"
-                                        ? std::string("RuncShim")
-                                        : std::string("GantryShim");
-                         });
+GANTRY_INSTANTIATE_FOR_BOTH_SHIMS(TasksCliTest);
 
 } // namespace
 } // namespace gantry::itest

@@ -5,6 +5,7 @@
 // duplicate exec id; each a clear error with no bundle, mount or process left. Restart: SIGKILL
 // gantryd while a container runs; the new daemon reconnects to its shim, and a shim that died
 // meanwhile is cleaned up.
+#include "tests/integration/both_shims.hpp"
 #include "tests/integration/harness.hpp"
 
 #include <chrono>
@@ -294,13 +295,7 @@ TEST_P(TasksTest, GantryTasksCliMatchesCtr) {
     EXPECT_TRUE(nothing_left());
 }
 
-INSTANTIATE_TEST_SUITE_P(Shims, TasksTest,
-                         ::testing::Values("io.containerd.runc.v2", "io.containerd.gantry.v2"),
-                         [](const auto& info) {
-                             return info.param == "io.containerd.runc.v2"
-                                        ? std::string("RuncShim")
-                                        : std::string("GantryShim");
-                         });
+GANTRY_INSTANTIATE_FOR_BOTH_SHIMS(TasksTest);
 
 } // namespace
 } // namespace gantry::itest
